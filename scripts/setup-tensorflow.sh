@@ -28,6 +28,7 @@
 # Environment: RUNNER_TF_CACHE (default .cache/tensorflow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 root=$PWD
 
 TF_VERSION=2.21.0
@@ -111,7 +112,9 @@ check_load() {
     if (tf.getBackend() !== 'tensorflow' || JSON.stringify(y) !== '[[19,22],[43,50]]')
       throw new Error('unexpected result ' + tf.getBackend() + ' ' + JSON.stringify(y));
     console.error('setup-tensorflow: ok: $pkg loads TensorFlow ' + b.binding.TF_Version +
-      ', device ' + (b.isUsingGpuDevice ? 'GPU' : 'CPU') + ', matmul correct');"
+      ', device ' + (b.isUsingGpuDevice ? 'GPU' : 'CPU') + ', matmul correct');
+    if ('$variant' === 'gpu' && !b.isUsingGpuDevice) console.error('setup-tensorflow: note: ' +
+      'TensorFlow sees no GPU here (it needs an NVIDIA driver for CUDA 12 or newer); the GPU build runs on the CPU');"
 }
 
 if [ "$force" = 0 ] && in_place; then
@@ -176,9 +179,9 @@ if [ "$variant" = gpu ]; then
   if [ "$force" = 1 ] || [ "$(cat "$cuda/.requirements-sha256" 2>/dev/null)" != "$req_sha" ]; then
     say "installing the CUDA 12 libraries (nvidia-*-cu12 wheels, about 2.8 GB) into ${cuda#$root/}"
     run rm -rf "$cuda" "$cuda.tmp"
+    # py3-none-manylinux wheels: this machine's own platform tags select them
     run python3 -m pip install --quiet --no-deps --no-cache-dir --no-compile --require-hashes \
-      --only-binary=:all: --implementation cp --python-version 3.11 --platform manylinux_2_27_x86_64 \
-      --target "$cuda.tmp" -r "$cuda_req"
+      --only-binary=:all: --target "$cuda.tmp" -r "$cuda_req"
     # only the shared libraries (and ptxas/nvlink for XLA) are needed: headers and static libraries go
     if [ "$dry" = 0 ]; then
       find "$cuda.tmp/nvidia" \( -name include -o -name '*.a' \) -prune -exec rm -rf {} +

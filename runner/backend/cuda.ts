@@ -1,0 +1,49 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The NVIDIA kernel driver's version line, or undefined when no driver is loaded. */
+export function nvidiaDriver(): string | undefined {
+  try {
+    return readFileSync('/proc/driver/nvidia/version', 'utf8').split('\n')[0]?.trim() || 'present';
+  } catch {
+    return existsSync('/dev/nvidiactl') ? 'present' : undefined;
+  }
+}
+
+/** GPU model names the NVIDIA driver lists (from /proc, no process started). */
+export function gpuModels(): string[] {
+  const root = '/proc/driver/nvidia/gpus';
+  try {
+    return readdirSync(root).sort().map((bus) => {
+      const info = readFileSync(join(root, bus, 'information'), 'utf8');
+      return /^Model:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? bus;
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** The CUDA library folders scripts/setup-tensorflow.sh --gpu laid out for a package (resolved paths). */
+export function cudaLibraryDirs(packageDir: string): string[] {
+  const nvidia = join(packageDir, 'deps', 'nvidia');
+  try {
+    return readdirSync(nvidia).sort()
+      .map((name) => join(nvidia, name, 'lib'))
+      .filter((dir) => existsSync(dir))
+      .map((dir) => realpathSync(dir));
+  } catch {
+    return [];
+  }
+}
+
+/** The folders of `dirs` that LD_LIBRARY_PATH lacks (the dynamic loader reads it at process start only). */
+export function missingFromLibraryPath(dirs: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const listed = new Set((env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean).map((p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  }));
+  return dirs.filter((dir) => !listed.has(dir));
+}
