@@ -9,7 +9,7 @@ import { isMapping, setOwn, type PlannedTrial, type Trial } from './trial.ts';
 
 const DISTRIBUTIONS = ['uniform', 'log_uniform', 'int_uniform', 'choice'] as const;
 const PARAM_KEYS = ['distribution', 'min', 'max', 'values'];
-const RANDOM_KEYS = ['samples', 'seed', 'params'];
+const RANDOM_KEYS = ['samples', 'seed', 'params', 'combine'];
 
 /** murmur3's 32-bit finalizer: mixes all bits of a uint32 into all others. */
 export function fmix32(x: number): number {
@@ -75,12 +75,15 @@ export function drawValue(param: RandomParam, u: number): unknown {
 export function randomIssues(random: unknown, base: YamlPath = ['sweep', 'random']): SweepIssue[] {
   const issues: SweepIssue[] = [];
   if (!isMapping(random)) {
-    return [{ path: base, message: `must be a mapping with samples, seed and params, not ${describeValue(random)}.` }];
+    return [{ path: base, message: `must be a mapping with samples, params and optionally seed and combine, not ${describeValue(random)}.` }];
   }
   for (const key of Object.keys(random)) {
     if (!RANDOM_KEYS.includes(key)) issues.push({ path: [...base, key], message: `unknown key; sweep.random takes ${RANDOM_KEYS.join(', ')}.` });
   }
-  const { samples, seed, params } = random;
+  const { samples, seed, params, combine } = random;
+  if (combine !== undefined && combine !== 'append' && combine !== 'product') {
+    issues.push({ path: [...base, 'combine'], message: `must be append or product, not ${describeValue(combine)}.` });
+  }
   if (!Number.isInteger(samples) || (samples as number) < 1 || (samples as number) > RANDOM_SAMPLE_LIMIT) {
     issues.push({ path: [...base, 'samples'], message: `must be a whole number from 1 to ${RANDOM_SAMPLE_LIMIT}, not ${describeValue(samples)}.` });
   }

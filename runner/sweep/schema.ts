@@ -122,7 +122,7 @@ const RandomSchema = Type.Object(
     samples: Type.Integer({
       minimum: 1,
       maximum: RANDOM_SAMPLE_LIMIT,
-      description: 'How many parameter sets to draw. With a matrix, every matrix trial runs with every sample.',
+      description: 'How many parameter sets to draw (trials with combine: append; per matrix trial with combine: product).',
     }),
     seed: Type.Optional(
       Type.Integer({
@@ -138,15 +138,24 @@ const RandomSchema = Type.Object(
     params: Type.Record(Type.String({ pattern: DOTTED_PATH_PATTERN }), RandomParamSchema, {
       minProperties: 1,
       additionalProperties: false,
-      description: 'Dotted config path → distribution. Must not repeat a path the matrix sets.',
+      description: 'Dotted config path → distribution. With combine: product, must not repeat a path the matrix sets.',
     }),
+    combine: Type.Optional(
+      StringEnum(['append', 'product'] as const, {
+        default: 'append',
+        description:
+          'How random trials join matrix trials. append (default): the random trials run after the matrix trials, ' +
+          'each setting only the random params (so both may sweep the same path: a grid first, then random ' +
+          'exploration). product: every matrix trial is run with every sample (matrix trials × samples, matrix ' +
+          'order outermost) and every matrix trial sees the same samples, so matrix choices are compared on equal ' +
+          'draws; then random params must not repeat a matrix path. Without a matrix it has no effect.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
     description:
-      'A seeded random search. Alone, it makes samples trials. With a matrix, each matrix trial is combined with ' +
-      'each sample (matrix trials × samples, matrix order outermost), and every matrix trial sees the same samples, ' +
-      'so matrix choices are compared on equal draws.',
+      'A seeded random search, instead of or after the matrix: alone it makes samples trials; with a matrix see combine.',
   },
 );
 

@@ -19,7 +19,8 @@ export function planTrials(sweep: SweepDefinition, base: YamlPath = ['sweep']): 
 
 /**
  * Like `planTrials`, with the config location of every value. The matrix alone gives its trials; random
- * alone gives `samples` trials; both give every matrix trial combined with every sample, matrix order
+ * alone gives `samples` trials. With both, `random.combine` decides: append (default) runs the random
+ * trials after the matrix trials; product combines every matrix trial with every sample, matrix order
  * outermost (trial k is matrix trial floor(k / samples) with sample k % samples).
  */
 export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['sweep']): PlannedTrial[] {
@@ -42,17 +43,17 @@ export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['swe
   throwIfIssues(issues);
 
   let trials: PlannedTrial[];
-  if (matrix !== undefined && random !== undefined) {
+  if (matrix !== undefined && random !== undefined && sweep.random!.combine === 'product') {
     const matrixPaths = new Set(matrix.flatMap((trial) => Object.keys(trial.values)));
     for (const path of Object.keys(sweep.random!.params)) {
       if (matrixPaths.has(path)) {
-        issues.push({ path: [...base, 'random', 'params', path], message: `'${path}' is also set by the matrix; a path takes its values from the matrix or from random, not both.` });
+        issues.push({ path: [...base, 'random', 'params', path], message: `'${path}' is also set by the matrix; with combine: product a path takes its values from the matrix or from random, not both (combine: append runs random trials after the matrix ones, and may repeat paths).` });
       }
     }
     throwIfIssues(issues);
     trials = matrix.flatMap((m) => random.map((r) => combine(m, r)));
   } else {
-    trials = matrix ?? random!;
+    trials = [...(matrix ?? []), ...(random ?? [])];
   }
 
   if (trials.length === 0) {
@@ -83,7 +84,7 @@ function combine(first: PlannedTrial, second: PlannedTrial): PlannedTrial {
  * existing items only); missing or null mappings on the way are created (the config validator rejects
  * unknown keys afterwards). `sources` (from `planTrialsPlanned`) puts errors at the YAML node of the value.
  */
-export function applyTrial<T extends object>(config: T, trial: Trial, sources: Record<string, YamlPath> = {}): T {
+export function applyTrial<T extends object>(config: T, trial: Trial, sources: Record<string, YamlPath> = {}): Omit<T, 'sweep'> {
   if (!isMapping(config)) throw new UserError(`A sweep trial can only be applied to a config mapping, not ${describeValue(config)}.`);
   const copy = structuredClone(config) as Record<string, unknown>;
   delete copy.sweep;
@@ -96,7 +97,7 @@ export function applyTrial<T extends object>(config: T, trial: Trial, sources: R
     }
   }
   throwIfIssues(issues);
-  return copy as T;
+  return copy as Omit<T, 'sweep'>;
 }
 
 /** Sets a dotted path in `root`; returns why it cannot, or null. */

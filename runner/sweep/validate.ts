@@ -26,7 +26,7 @@ export function parseSweep(raw: unknown, base: YamlPath = ['sweep']): ResolvedSw
   const sweep = raw as SweepDefinition;
   planTrialsPlanned(sweep, base);
   const resolved: ResolvedSweep = { ...sweep, mode: sweep.mode ?? 'product', max_parallel: sweep.max_parallel ?? 1, fail_fast: sweep.fail_fast ?? false };
-  if (sweep.random !== undefined) resolved.random = { ...sweep.random, seed: sweep.random.seed ?? 0 };
+  if (sweep.random !== undefined) resolved.random = { ...sweep.random, seed: sweep.random.seed ?? 0, combine: sweep.random.combine ?? 'append' };
   return resolved;
 }
 
