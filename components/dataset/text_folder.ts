@@ -1,0 +1,70 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { UserError } from '../../runner/errors.ts';
+import { defineComponent } from '../../runner/registry.ts';
+import type { TextDataset } from '../../runner/data/types.ts';
+import { indexLabels, readTextFiles, stripNewlines } from './text-files.ts';
+import { FilePath } from '../../runner/config/path.ts';
+
+async function listDirectory(path: string, what: string): Promise<string[]> {
+  try {
+    return (await readdir(path)).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${what} ${path} does not exist.`);
+    if (code === 'ENOTDIR') throw new UserError(`${what} ${path} is not a folder.`);
+    throw error;
+  }
+}
+
+async function readSplit(root: string, split: string, extension: string) {
+  const splitDir = join(root, split);
+  const entries = await listDirectory(splitDir, `The '${split}' split folder`);
+  const classDirs: string[] = [];
+  for (const entry of entries) if ((await stat(join(splitDir, entry))).isDirectory()) classDirs.push(entry);
+  if (classDirs.length === 0) {
+    throw new UserError(`The '${split}' split folder ${splitDir} has no class subfolders; expected e.g. ${split}/pos and ${split}/neg.`);
+  }
+  const paths: string[] = [];
+  const labels: string[] = [];
+  for (const label of classDirs) {
+    const files = (await listDirectory(join(splitDir, label), 'The class folder')).filter((f) => f.endsWith(extension));
+    if (files.length === 0) throw new UserError(`The class folder ${join(splitDir, label)} has no *${extension} files.`);
+    for (const file of files) {
+      paths.push(join(splitDir, label, file));
+      labels.push(label);
+    }
+  }
+  const texts = (await readTextFiles(paths)).map(stripNewlines);
+  return { texts, labels };
+}
+
+/** Text files in one subfolder per class, under `train/` and `test/` (e.g. aclImdb's layout). */
+export const textFolder = defineComponent({
+  name: 'text_folder',
+  summary: 'Text files in one subfolder per class under train/ and test/ (aclImdb layout).',
+  params: Type.Object(
+    {
+      path: FilePath({ description: 'Folder holding the train/ and test/ split folders.' }),
+      extension: Type.String({ default: '.txt', description: 'Only files ending with this are read.' }),
+      train_split: Type.String({ default: 'train', description: 'Name of the training split folder.' }),
+      test_split: Type.String({ default: 'test', description: 'Name of the test split folder.' }),
+      classes: Type.Optional(
+        Type.Array(Type.String(), {
+          minItems: 2,
+          uniqueItems: true,
+          description: 'Class folder names in label-index order (default: sorted).',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  async build(params): Promise<TextDataset> {
+    const [train, test] = await Promise.all([
+      readSplit(params.path, params.train_split, params.extension),
+      readSplit(params.path, params.test_split, params.extension),
+    ]);
+    return { kind: 'text', source: params.path, ...indexLabels(train, test, `Dataset ${params.path}`, params.classes) };
+  },
+});

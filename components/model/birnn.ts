@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import { Type } from '@sinclair/typebox';
+import { defineComponent } from '../../runner/registry.ts';
+import { loadPretrainedEmbeddings } from './embedding.ts';
+import { FirstLastTimeSteps } from './layers/first-last.ts';
+import type { BuiltModel, ModelContext } from './model.ts';
+
+/** The lesson's BiRNN: embedding, stacked bidirectional LSTMs, first + last outputs, dense. */
+export const birnn = defineComponent({
+  name: 'birnn',
+  summary: "d2l's BiRNN: embedding, stacked bidirectional LSTMs, first and last outputs concatenated, dense.",
+  params: Type.Object(
+    {
+      embed_size: Type.Integer({ minimum: 1, default: 100, description: 'Embedding width.' }),
+      num_hiddens: Type.Integer({ minimum: 1, default: 100, description: 'LSTM units per direction.' }),
+      num_layers: Type.Integer({ minimum: 1, default: 2, description: 'Stacked bidirectional LSTM layers.' }),
+      freeze_embedding: Type.Boolean({
+        default: false,
+        description: 'Make the embedding non-trainable (the lesson freezes it when it holds GloVe vectors).',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  build(params, context: ModelContext): BuiltModel {
+    const tokens = tf.input({ shape: [context.maxLen], dtype: 'int32', name: 'tokens' });
+    let sequence = tf.layers
+      .embedding({
+        name: 'embedding',
+        inputDim: context.vocabSize,
+        outputDim: params.embed_size,
+        trainable: !params.freeze_embedding,
+      })
+      .apply(tokens) as tf.SymbolicTensor;
+    for (let layer = 0; layer < params.num_layers; layer++) {
+      const lstm = tf.layers.lstm({
+        name: `lstm_${layer}`,
+        units: params.num_hiddens,
+        returnSequences: true,
+        kernelInitializer: 'glorotUniform',
+        recurrentInitializer: 'glorotUniform',
+      });
+      sequence = tf.layers
+        .bidirectional({ name: `bilstm_${layer}`, layer: lstm, mergeMode: 'concat' })
+        .apply(sequence) as tf.SymbolicTensor;
+    }
+    const encoding = new FirstLastTimeSteps({ name: 'first_last' }).apply(sequence) as tf.SymbolicTensor;
+    const logits = tf.layers.dense({ units: context.numClasses, name: 'dense' }).apply(encoding) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: tokens, outputs: logits, name: 'birnn' });
+    loadPretrainedEmbeddings(model, ['embedding'], context, params.embed_size);
+    return model;
+  },
+});

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { Type } from '@sinclair/typebox';
+import { UserError } from '../../runner/errors.ts';
+import { defineComponent } from '../../runner/registry.ts';
+import type { BuiltModel, ModelContext } from './model.ts';
+import { loadPretrainedEmbeddings } from './embedding.ts';
+
+/** The lesson's TextCNN: two embeddings, one conv1d per kernel size, max-over-time pooling, dropout, dense. */
+export const textcnn = defineComponent({
+  name: 'textcnn',
+  summary: "d2l's TextCNN: trainable + frozen embeddings, conv1d per kernel size, max-over-time pooling.",
+  params: Type.Object(
+    {
+      embed_size: Type.Integer({ minimum: 1, default: 100, description: 'Width of each of the two embeddings.' }),
+      kernel_sizes: Type.Array(Type.Integer({ minimum: 1 }), {
+        minItems: 1,
+        default: [3, 4, 5],
+        description: 'One conv1d per kernel size (in tokens).',
+      }),
+      num_channels: Type.Array(Type.Integer({ minimum: 1 }), {
+        minItems: 1,
+        default: [100, 100, 100],
+        description: 'Output channels of each conv1d, same length as kernel_sizes.',
+      }),
+      dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'Dropout rate before the classifier.' }),
+      constant_embedding: Type.Boolean({
+        default: true,
+        description: 'Add the frozen second embedding (layer constant_embedding), concatenated with the trainable one.',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  build(params, context: ModelContext): BuiltModel {
+    if (params.kernel_sizes.length !== params.num_channels.length) {
+      throw new UserError(
+        `textcnn: kernel_sizes has ${params.kernel_sizes.length} entries but num_channels has ${params.num_channels.length}; give one channel count per kernel size.`,
+      );
+    }
+    const tooLong = params.kernel_sizes.filter((k) => k > context.maxLen);
+    if (tooLong.length > 0) throw new UserError(`textcnn: kernel sizes ${tooLong.join(', ')} exceed max_len ${context.maxLen}.`);
+    const tokens = tf.input({ shape: [context.maxLen], dtype: 'int32', name: 'tokens' });
+    const embedding = (name: string, trainable: boolean) =>
+      tf.layers
+        .embedding({
+          name,
+          trainable,
+          inputDim: context.vocabSize,
+          outputDim: params.embed_size,
+        })
+        .apply(tokens) as tf.SymbolicTensor;
+    let embedded = embedding('embedding', true);
+    if (params.constant_embedding) {
+      embedded = tf.layers
+        .concatenate({ axis: -1, name: 'embeddings' })
+        .apply([embedded, embedding('constant_embedding', false)]) as tf.SymbolicTensor;
+    }
+    const pooled = params.kernel_sizes.map((kernelSize, i) => {
+      const conv = tf.layers
+        .conv1d({ name: `conv_k${kernelSize}_${i}`, filters: params.num_channels[i]!, kernelSize, activation: 'relu' })
+        .apply(embedded) as tf.SymbolicTensor;
+      return tf.layers.globalMaxPooling1d({ name: `pool_k${kernelSize}_${i}` }).apply(conv) as tf.SymbolicTensor;
+    });
+    const features =
+      pooled.length === 1 ? pooled[0]! : (tf.layers.concatenate({ name: 'features' }).apply(pooled) as tf.SymbolicTensor);
+    const dropped = tf.layers.dropout({ rate: params.dropout, name: 'dropout' }).apply(features) as tf.SymbolicTensor;
+    const logits = tf.layers.dense({ units: context.numClasses, name: 'dense' }).apply(dropped) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: tokens, outputs: logits, name: 'textcnn' });
+    const embeddingLayers = params.constant_embedding ? ['embedding', 'constant_embedding'] : ['embedding'];
+    loadPretrainedEmbeddings(model, embeddingLayers, context, params.embed_size);
+    return model;
+  },
+});

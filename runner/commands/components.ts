@@ -1,0 +1,56 @@
+import type { TSchema } from '@sinclair/typebox';
+import { parseCommandArgs } from '../cli-args.ts';
+import { componentKinds } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
+import { closestName, type Registry } from '../registry.ts';
+import type { Command } from './command.ts';
+
+/** `runner components`: every registered component with its params, defaults and docs. */
+export const command: Command = {
+  name: 'components',
+  summary: 'List every registered component, its params, defaults and one-line docs.',
+  help: `Usage: runner components [kind]
+
+Lists the registered components (kinds: ${Object.keys(componentKinds).join(', ')}) with each param's
+type, default and description. Give a kind to list only that kind.`,
+  async run(argv) {
+    const { positionals } = parseCommandArgs('components', argv, {});
+    const kinds = Object.keys(componentKinds);
+    const wanted = positionals[0];
+    if (wanted !== undefined && !kinds.includes(wanted)) {
+      const closest = closestName(wanted, kinds);
+      throw new UserError(`Unknown component kind '${wanted}'.${closest ? ` Did you mean '${closest}'?` : ''} Kinds: ${kinds.join(', ')}.`);
+    }
+    process.stdout.write(describeComponents(wanted) + '\n');
+    return 0;
+  },
+};
+
+/** The text `runner components` prints. */
+export function describeComponents(onlyKind?: string): string {
+  const out: string[] = [];
+  for (const [kind, registry] of Object.entries(componentKinds)) {
+    if (onlyKind && kind !== onlyKind) continue;
+    out.push(`${kind}:`);
+    for (const component of (registry as Registry<unknown, never>).all()) {
+      out.push(`  ${component.name} — ${component.summary}`);
+      const params = component.params as TSchema & { properties: Record<string, TSchema>; required?: string[] };
+      for (const [name, schema] of Object.entries(params.properties)) {
+        const required = params.required?.includes(name) && schema.default === undefined;
+        const detail = required ? 'required' : schema.default !== undefined ? `default ${JSON.stringify(schema.default)}` : 'optional';
+        out.push(`      ${name} (${typeName(schema)}, ${detail}): ${schema.description ?? ''}`);
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n').trimEnd();
+}
+
+function typeName(schema: TSchema): string {
+  if (schema.enum) return (schema.enum as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  if (schema.type === 'array') return `list of ${schema.items ? typeName(schema.items as TSchema) : 'values'}`;
+  if (Array.isArray(schema.type)) return schema.type.join(' | ');
+  if (schema.anyOf) return (schema.anyOf as TSchema[]).map(typeName).join(' | ');
+  return String(schema.type ?? 'value');
+}

@@ -1,0 +1,13 @@
+import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
+import { ConfigError } from '../config/issues.ts';
+import type { LoadedConfig } from '../config/load.ts';
+
+/** Runs `body`, turning config issues found while building (ConfigError) into located diagnostics. */
+export async function withConfigLocations<T>(loaded: LoadedConfig, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigDiagnosticsError(loaded.locate(error.issues));
+    throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import { parseCommandArgs } from '../cli-args.ts';
+import { loadConfig, parseSetOption } from '../config/load.ts';
+import { UserError, exitCodeOf } from '../errors.ts';
+import { Progress } from '../progress.ts';
+import { runExperiment } from '../run/run-experiment.ts';
+import { withInterrupts } from './interrupts.ts';
+import type { Command } from './command.ts';
+import { withConfigLocations } from './config-errors.ts';
+
+/** Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT). */
+export const KILLED_EXIT_CODE = 130;
+
+/** Default folder for run outputs: RUNNER_RUNS_DIR, else ./runs. */
+export function defaultRunsDir(): string {
+  return resolve(process.env.RUNNER_RUNS_DIR ?? 'runs');
+}
+
+/** `runner run`: trains one experiment. */
+export const command: Command = {
+  name: 'run',
+  summary: 'Train the experiment a config describes (or print what it would build, with --dry-run).',
+  help: `Usage: runner run <config.yaml> [options]
+
+Validates the config, builds its components, trains on the fastest backend present and writes
+runs/<name>/<run-id>/ (config.yaml, vocab.txt, metrics.jsonl, model/, summary.json).
+
+Options:
+  --set <path=value>   Override a config value (repeatable); the value is YAML: --set optimizer.lr=0.003
+  --dry-run            Print the resolved config, the model and its parameter groups, then exit
+  --runs-dir <dir>     Where run folders go (default: $RUNNER_RUNS_DIR or ./runs)
+  --quiet              Only warnings and errors
+  --debug              Show stack traces of errors
+
+Exit codes: 0 finished, 1 the run failed (e.g. the loss became NaN), 2 bad input, 130 interrupted.
+Ctrl-C (or SIGTERM) stops after the current step; the run ends KILLED with its metrics on disk.
+
+Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('run', argv, {
+      set: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      'runs-dir': { type: 'string' },
+      quiet: { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
+    const overrides = (values.set ?? []).map(parseSetOption);
+    const loaded = loadConfig(positionals[0]!, overrides);
+    const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
+    const outcome = await withInterrupts(progress, (signal) =>
+      withConfigLocations(loaded, () =>
+        runExperiment(loaded, {
+          runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
+          progress,
+          dryRun: values['dry-run'] ?? false,
+          signal,
+        }),
+      ),
+    );
+    if (outcome.status === 'DRY_RUN') return 0;
+    if (outcome.status === 'KILLED') {
+      progress.warn(`run ${outcome.runId} was interrupted; everything up to the last step is in ${outcome.runDir}`);
+      return KILLED_EXIT_CODE;
+    }
+    if (outcome.status === 'FAILED') {
+      progress.warn(`run ${outcome.runId} failed: ${(outcome.error as Error).message}\n(run folder: ${outcome.runDir})`);
+      return exitCodeOf(outcome.error);
+    }
+    const m = outcome.metrics;
+    progress.info(`finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}; run folder ${outcome.runDir}`);
+    return 0;
+  },
+};

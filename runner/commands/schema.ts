@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCommandArgs } from '../cli-args.ts';
+import { staleSchemaFiles, writeSchemaFiles } from '../config/schema-files.ts';
+import type { Command } from './command.ts';
+
+/** The committed schemas folder of this project. */
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas', import.meta.url));
+
+/** `runner schema`: writes the JSON Schemas generated from the registered components. */
+export const command: Command = {
+  name: 'schema',
+  summary: 'Write schemas/experiment.schema.json and one schema per component kind.',
+  help: `Usage: runner schema [--out <dir>] [--check]
+
+Generates the JSON Schema of experiment files from the registered components' params (the same
+schema the validator uses) and writes experiment.schema.json plus <kind>.schema.json.
+
+Options:
+  --out <dir>   Folder to write (default: the project's schemas/)
+  --check       Write nothing; exit 1 if any file is missing or stale`,
+  async run(argv) {
+    const { values } = parseCommandArgs('schema', argv, { out: { type: 'string' }, check: { type: 'boolean' } });
+    const dir = values.out ? resolve(values.out) : SCHEMAS_DIR;
+    if (values.check) {
+      const stale = staleSchemaFiles(dir);
+      if (stale.length === 0) return 0;
+      process.stderr.write(`stale schema files in ${dir}: ${stale.join(', ')}; run 'runner schema' and commit them.\n`);
+      return 1;
+    }
+    const changed = writeSchemaFiles(dir);
+    process.stdout.write(changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => `${dir}/${n}`).join(', ')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Registry } from '../registry.ts';
+import { componentKinds, componentSchema, experimentJsonSchema, structuredCloneSchema } from './schema.ts';
+
+/** The generated schema files by name: the experiment schema and one per component kind. */
+export function schemaFiles(): Record<string, string> {
+  const files: Record<string, string> = { 'experiment.schema.json': stringify(experimentJsonSchema()) };
+  for (const [kind, registry] of Object.entries(componentKinds)) {
+    const components = (registry as Registry<unknown, never>).all();
+    files[`${kind}.schema.json`] = stringify({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      title: `runner ${kind} components`,
+      description: `Every registered ${kind}: pick one with 'type'.`,
+      oneOf: components.map((c) => structuredCloneSchema(componentSchema(kind, c))),
+    });
+  }
+  return files;
+}
+
+/** Writes the schema files into `dir`; returns the names that changed. */
+export function writeSchemaFiles(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const changed: string[] = [];
+  for (const [name, text] of Object.entries(schemaFiles())) {
+    const path = join(dir, name);
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
+      writeFileSync(path, text);
+      changed.push(name);
+    }
+  }
+  return changed;
+}
+
+/** Names of schema files in `dir` that differ from what the registered components generate. */
+export function staleSchemaFiles(dir: string): string[] {
+  return Object.entries(schemaFiles())
+    .filter(([name, text]) => !existsSync(join(dir, name)) || readFileSync(join(dir, name), 'utf8') !== text)
+    .map(([name]) => name);
+}
+
+function stringify(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}

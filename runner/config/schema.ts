@@ -1,0 +1,164 @@
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { datasets } from '../../components/dataset/index.ts';
+import { models } from '../../components/model/index.ts';
+import { optimizers } from '../../components/optimizer/index.ts';
+import { tokenizers } from '../../components/tokenizer/index.ts';
+import type { Registry } from '../registry.ts';
+import { SweepSchema } from '../sweep/schema.ts';
+import { StringEnum } from './string-enum.ts';
+
+/** The per-kind registries whose components a config names, keyed by kind. */
+export const componentKinds = { dataset: datasets, tokenizer: tokenizers, model: models, optimizer: optimizers } as const;
+
+/** A component kind (`dataset`, `model`, ...). */
+export type ComponentKind = keyof typeof componentKinds;
+
+/** A component as written in a config: its `type` and its params. */
+export type ComponentConfig = { type: string } & Record<string, unknown>;
+
+const defName = (kind: string, name: string) => `${kind}.${name}`;
+
+/** The JSON Schema of one component in a config: `type` plus its params, nothing else. */
+export function componentSchema(kind: string, component: { name: string; summary: string; params: TSchema }): TSchema {
+  const params = component.params as TSchema & { properties: Record<string, TSchema>; required?: string[] };
+  return Type.Object(
+    { type: Type.Literal(component.name, { description: `${component.summary}` }), ...params.properties },
+    { additionalProperties: false, title: `${kind} ${component.name}`, description: component.summary },
+  );
+}
+
+/**
+ * A slot that holds one component of a kind: `type` must name a registered component, then the rest
+ * must match that component's params (one `if`/`then` per component, so editors and ajv agree).
+ */
+function componentSlot(kind: string, registry: Registry<unknown, never>, description: string): TUnsafe<ComponentConfig> {
+  const names = registry.names();
+  return Type.Unsafe<ComponentConfig>({
+    type: 'object',
+    description: `${description} One of: ${names.join(', ')}.`,
+    required: ['type'],
+    properties: { type: { type: 'string', enum: names, description: `Which registered ${kind}.` } },
+    allOf: names.map((name) => ({
+      if: { type: 'object', properties: { type: { const: name } }, required: ['type'] },
+      then: { $ref: `#/$defs/${defName(kind, name)}` },
+    })),
+  });
+}
+
+/** `$defs` holding every registered component's schema. */
+function componentDefinitions(): Record<string, TSchema> {
+  const defs: Record<string, TSchema> = {};
+  for (const [kind, registry] of Object.entries(componentKinds)) {
+    for (const component of (registry as Registry<unknown, never>).all()) {
+      defs[defName(kind, component.name)] = componentSchema(kind, component);
+    }
+  }
+  return defs;
+}
+
+const slot = (kind: ComponentKind, description: string) =>
+  componentSlot(kind, componentKinds[kind] as unknown as Registry<unknown, never>, description);
+
+/** `data:` — what to train on and how to turn it into tensors. */
+export const DataSchema = Type.Object(
+  {
+    dataset: slot('dataset', 'The dataset: both splits are loaded.'),
+    tokenizer: Type.Optional(slot('tokenizer', 'How texts become tokens (text datasets; default whitespace).')),
+    vocab: Type.Object(
+      {
+        min_freq: Type.Integer({ minimum: 1, default: 1, description: 'Tokens seen fewer times in training are <unk>.' }),
+        max_size: Type.Optional(Type.Integer({ minimum: 3, description: 'Keep at most this many entries (specials included).' })),
+      },
+      { additionalProperties: false, default: {}, description: 'Vocabulary built from the training split; <pad> = 0, <unk> = 1.' },
+    ),
+    max_len: Type.Integer({ minimum: 1, default: 500, description: 'Every text is truncated or padded (at the end) to this many tokens.' }),
+    batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Training batch size.' }),
+    eval_batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluation batch size (default: 4 × batch_size).' })),
+  },
+  { additionalProperties: false, description: 'What to train on and how to turn it into tensors.' },
+);
+
+/** `train:` — the loop. */
+export const TrainSchema = Type.Object(
+  {
+    epochs: Type.Integer({ minimum: 1, default: 5, description: 'Passes over the training split.' }),
+    device: StringEnum(['auto', 'cpu', 'gpu'], {
+      default: 'auto',
+      description: 'auto: the GPU when the native GPU backend sees one, else the native CPU backend, else pure JS.',
+    }),
+    shuffle: Type.Boolean({ default: true, description: 'Shuffle the training split every epoch (seeded).' }),
+    log_every_steps: Type.Integer({ minimum: 1, default: 10, description: 'Log training loss/accuracy every this many steps.' }),
+    max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop each epoch early after this many steps (smoke tests).' })),
+    save_model: Type.Boolean({ default: true, description: 'Save the final model to the run folder.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'The training loop.' },
+);
+
+/** The options of `tracking:` when it is a mapping. */
+export const TrackingOptionsSchema = Type.Object(
+  {
+    uri: Type.Optional(Type.String({ pattern: '^https?://', description: 'MLflow server (default: MLFLOW_TRACKING_URI, else a local store under runs/).' })),
+    experiment: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "MLflow experiment (default: MLFLOW_EXPERIMENT_NAME, else the config's name)." })),
+    run_name: Type.Optional(Type.String({ minLength: 1, description: 'MLflow run name (default: the run id).' })),
+    tags: Type.Record(Type.String({ minLength: 1, maxLength: 250 }), Type.String({ maxLength: 8000 }), {
+      default: {},
+      description: 'Extra tags on the MLflow run.',
+    }),
+    system_metrics: Type.Boolean({ default: false, description: 'Log system/ metrics (CPU %, RSS MB) every epoch.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** Tracking options as validated (defaults applied). */
+export type TrackingOptions = Static<typeof TrackingOptionsSchema>;
+
+/**
+ * `tracking:` — a mapping of options, or `false` to turn MLflow off. One schema for both (not anyOf),
+ * so defaults apply and errors stay precise.
+ */
+export const TrackingSchema = Type.Unsafe<false | TrackingOptions>({
+  ...structuredCloneSchema(TrackingOptionsSchema),
+  type: ['object', 'boolean'],
+  not: { const: true },
+  default: {},
+  description: 'MLflow tracking: a mapping of options, or false to turn it off (the run folder is still written).',
+});
+
+/** The whole experiment file. */
+export const ExperimentSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200, description: 'Experiment name (run folder and MLflow experiment).' }),
+    description: Type.Optional(Type.String({ description: 'Markdown shown as the MLflow run description.' })),
+    seed: Type.Integer({ default: 0, description: 'Seeds weight initialisation, dropout and shuffling: same seed, same metrics.' }),
+    extends: Type.Optional(
+      Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
+        description: 'Config file(s) this one is deep-merged onto, relative to this file; later keys win.',
+      }),
+    ),
+    data: DataSchema,
+    model: slot('model', 'The network; it outputs one logit per class.'),
+    optimizer: slot('optimizer', 'The optimizer, with per-parameter-group learning rates.'),
+    train: TrainSchema,
+    tracking: TrackingSchema,
+    sweep: Type.Optional(SweepSchema),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://runner.dev/schemas/experiment.schema.json',
+    title: 'runner experiment',
+    description: 'One experiment for `runner run`: data, model, optimizer, training loop, tracking and an optional sweep.',
+  },
+);
+
+/** A validated experiment config (defaults applied, paths resolved). */
+export type ExperimentConfig = Static<typeof ExperimentSchema>;
+
+/** The complete experiment JSON Schema, with every registered component under `$defs`. */
+export function experimentJsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...structuredCloneSchema(ExperimentSchema), $defs: componentDefinitions() };
+}
+
+/** A plain JSON copy of a TypeBox schema (symbols dropped). */
+export function structuredCloneSchema(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}

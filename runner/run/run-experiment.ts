@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import { stringify } from 'yaml';
+import { describeBackend, selectBackend, type BackendReport } from '../backend/select.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { exitCodeOf } from '../errors.ts';
+import type { Progress } from '../progress.ts';
+import { trainLoop, type LoopResult } from '../train/loop.ts';
+import type { MetricRecord } from '../train/metrics.ts';
+import { withSeededMathRandom } from '../train/random.ts';
+import { buildExperiment, describeBuilt } from './build.ts';
+import { saveModel } from './model-io.ts';
+import { configHash, gitInfo, runnerVersion } from './provenance.ts';
+import { RunFolder } from './run-folder.ts';
+import { classificationReport } from './report.ts';
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Folder that holds `<experiment>/<run-id>/` folders. */
+  runsDir: string;
+  progress: Progress;
+  /** Print what would be built and stop before training. */
+  dryRun?: boolean;
+  /** Aborting stops the run after the current step; it ends KILLED. */
+  signal?: AbortSignal;
+  /** Receives the run folder as soon as it exists (tests, sweeps). */
+  onRunFolder?(folder: RunFolder): void;
+}
+
+/** What a run produced. */
+export interface RunOutcome {
+  status: 'FINISHED' | 'FAILED' | 'KILLED' | 'DRY_RUN';
+  runDir?: string;
+  runId?: string;
+  metrics: Record<string, number>;
+  backend: BackendReport;
+  error?: unknown;
+}
+
+/** Runs one experiment end to end: backend, data, model, training, run folder. */
+export async function runExperiment(loaded: LoadedConfig, options: RunOptions): Promise<RunOutcome> {
+  const { config } = loaded;
+  const { progress } = options;
+  const backend = await selectBackend(config.train.device, { warn: (m) => progress.warn(m) });
+  progress.info(`backend: ${describeBackend(backend)}`);
+  const context = { configDir: loaded.file.replace(/[/\\][^/\\]*$/, ''), warn: (m: string) => progress.warn(m) };
+
+  return withSeededMathRandom(config.seed, async () => {
+    const built = await buildExperiment(config, context);
+    for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
+    if (options.dryRun) {
+      progress.info(`# resolved config of ${loaded.file}\n${stringify(config, { lineWidth: 0 })}\n${describeBuilt(built)}`);
+      dispose(built);
+      return { status: 'DRY_RUN', metrics: {}, backend };
+    }
+    const folder = new RunFolder(options.runsDir, config.name);
+    options.onRunFolder?.(folder);
+    const started = Date.now();
+    const hash = configHash(config);
+    folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
+    folder.writeText('vocab.txt', built.data.vocab.serialize());
+    progress.info(`run ${folder.runId}: ${folder.dir}`);
+    progress.info(
+      `data: ${built.data.train.count} train / ${built.data.test.count} test examples, vocabulary ${built.data.vocab.size} ` +
+        `(read and encoded in ${built.dataSeconds.toFixed(2)} s)`,
+    );
+    let result: LoopResult | undefined;
+    let failure: unknown;
+    try {
+      result = await trainLoop(
+        built.model,
+        built.optimizer,
+        built.data,
+        {
+          epochs: config.train.epochs,
+          batchSize: config.data.batch_size,
+          evalBatchSize: config.data.eval_batch_size ?? config.data.batch_size * 4,
+          shuffle: config.train.shuffle,
+          logEverySteps: config.train.log_every_steps,
+          maxStepsPerEpoch: config.train.max_steps_per_epoch,
+          seed: config.seed,
+        },
+        {
+          metrics: (record: MetricRecord) => folder.appendMetrics(record),
+          progress: (p) => progress.step(p),
+          epochEnd: (record) => progress.epoch(record, config.train.epochs),
+          shouldStop: () => options.signal?.aborted ?? false,
+        },
+      );
+      if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
+      if (result.testPredictions) {
+        folder.writeJson('classification_report.json', classificationReport(built.data.test.labels, result.testPredictions, built.data.classes));
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      folder.close();
+      dispose(built);
+    }
+    const status = failure ? 'FAILED' : result!.status;
+    const git = gitInfo(context.configDir);
+    folder.writeJson('summary.json', {
+      status,
+      run_id: folder.runId,
+      experiment: config.name,
+      config_file: loaded.file,
+      config_hash: hash,
+      metrics: result?.final ?? {},
+      steps: result?.steps ?? 0,
+      epochs_completed: result?.epochsCompleted ?? 0,
+      backend: { ...backend, description: describeBackend(backend) },
+      data_seconds: built.dataSeconds,
+      started_at: new Date(started).toISOString(),
+      duration_s: (Date.now() - started) / 1000,
+      git: git ?? null,
+      runner_version: runnerVersion(),
+      error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
+    });
+    return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, error: failure };
+  });
+}
+
+function dispose(built: { model: tf.LayersModel; optimizer: { dispose(): void } }): void {
+  built.optimizer.dispose();
+  built.model.dispose();
+}
+
+function formatWhere(d: { position?: { file: string; line: number; col: number }; origin?: string }): string {
+  return d.position ? `${d.position.file}:${d.position.line}:${d.position.col}` : (d.origin ?? '');
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UserError } from '../errors.ts';
+import { resolveConnection } from './auth.ts';
+import { MlflowClient, type RunStatus } from './client.ts';
+import { LIMITS, truncateCodePoints } from './limits.ts';
+import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
+import { readMetricsFile, recordToMetrics } from './metrics-file.ts';
+import { flattenParams, LONG_VALUES_FILE, prepareParams, prepareTags } from './params.ts';
+import { type ArtifactFile, artifactFiles, ensureRun, logParamsAndTags, type MetricsReport, stampOf, uploadMissingMetrics } from './remote-run.ts';
+import { readRunRecord, type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
+import { standardTags, TAGS } from './run-tags.ts';
+import { INSTALL_HINT, MlflowNotInstalledError } from './server.ts';
+
+/** Options of syncRunFolder. */
+export interface SyncOptions {
+  /** Send to this MLflow server (else the run's recorded target, else MLFLOW_TRACKING_URI, else the local store). */
+  uri?: string;
+  /** Send to the embedded local store (runs/mlflow, or `storeDir`). */
+  local?: boolean;
+  /** Folder of the local store (default runs/mlflow next to the experiment folders). */
+  storeDir?: string;
+  /** Environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** What a sync did. */
+export interface SyncReport {
+  runDir: string;
+  experiment: string;
+  runId: string;
+  runUrl: string;
+  /** Where it went (server URI; for the local store, the store folder). */
+  target: string;
+  status: RunStatus;
+  metrics: MetricsReport;
+  artifacts: { uploaded: number; unchanged: number };
+  /** Unreadable metrics.jsonl lines skipped (e.g. a torn last line after a crash). */
+  badMetricLines: number;
+}
+
+/**
+ * Uploads everything of a run folder to MLflow, idempotently: the run (found by id or client key, else created),
+ * params and tags, every metrics.jsonl point missing from the histories, changed files as artifacts, status and end
+ * time. Running it again sends nothing twice.
+ */
+export async function syncRunFolder(runDir: string, options: SyncOptions = {}): Promise<SyncReport> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const dir = resolve(runDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${runDir} is not a folder. Pass a run folder, runs/<experiment>/<run-id>.`);
+  const record = readRunRecord(dir) ?? recordFromFolder(dir, env);
+  closeDeadRun(dir, record);
+
+  const target = chooseTarget(dir, record, options, env);
+  record.target = target;
+  let lease: LocalServerLease | undefined;
+  let client: MlflowClient;
+  if (target.kind === 'server') {
+    client = new MlflowClient(resolveConnection(target.uri, env));
+  } else {
+    const store = resolve(dir, target.store);
+    try {
+      lease = await acquireLocalServer(store);
+    } catch (error) {
+      if (error instanceof MlflowNotInstalledError) {
+        throw new UserError(`MLflow is not installed, so the local store cannot be written. Install it with ${INSTALL_HINT}, or pass --uri to send the run to a running MLflow server.`);
+      }
+      throw error;
+    }
+    client = new MlflowClient(resolveConnection(lease.server.uri, {}));
+  }
+  try {
+    const run = await ensureRun(client, record);
+    writeRunRecord(dir, record);
+    const runId = run.info.run_id;
+    log(`run ${runId} in experiment "${record.experiment}"`);
+    await logParamsAndTags(client, runId, record);
+
+    const { records, badLines } = readMetricsFile(join(dir, 'metrics.jsonl'));
+    const metrics = await uploadMissingMetrics(client, runId, records.flatMap(recordToMetrics));
+    log(`metrics: ${metrics.uploaded} points sent, ${metrics.present} already there`);
+
+    const files: ArtifactFile[] = artifactFiles(dir, '', dir);
+    for (const extra of record.artifacts) files.push(...artifactFiles(resolve(dir, extra.local), extra.path, dir));
+    const there = new Map((await client.listArtifactFiles(runId)).map((f) => [f.path, f.file_size]));
+    const artifacts = { uploaded: 0, unchanged: 0 };
+    record.uploaded ??= {};
+    for (const file of files) {
+      const stamp = stampOf(file.local);
+      if (!stamp) continue;
+      const last = record.uploaded[file.path];
+      if (last && last.size === stamp.size && last.mtimeMs === stamp.mtimeMs && there.get(file.path) === stamp.size) {
+        artifacts.unchanged++;
+        continue;
+      }
+      await client.uploadArtifact(run.info.artifact_uri, file.local, file.path);
+      record.uploaded[file.path] = stamp;
+      artifacts.uploaded++;
+    }
+    log(`artifacts: ${artifacts.uploaded} files sent, ${artifacts.unchanged} unchanged`);
+
+    if (record.error) await client.setTag(runId, TAGS.error, truncateCodePoints(record.error, LIMITS.tagValueLength));
+    if (record.status !== 'RUNNING') await client.updateRun(runId, { status: record.status, endTime: record.end_time });
+    record.synced = true;
+    writeRunRecord(dir, record);
+    return {
+      runDir: dir,
+      experiment: record.experiment,
+      runId,
+      runUrl: record.run_url ?? client.runUrl(run.info.experiment_id, runId),
+      target: target.kind === 'server' ? target.uri : resolve(dir, target.store),
+      status: record.status,
+      metrics,
+      artifacts,
+      badMetricLines: badLines,
+    };
+  } finally {
+    // Keep what is known (run id, uploaded files) even when the sync broke off.
+    writeRunRecord(dir, record);
+    await lease?.release();
+  }
+}
+
+function chooseTarget(dir: string, record: RunRecord, options: SyncOptions, env: NodeJS.ProcessEnv): TrackingTarget {
+  if (options.uri) return { kind: 'server', uri: resolveConnection(options.uri, env).uri };
+  const local = (): TrackingTarget => ({ kind: 'local', store: relative(dir, resolve(options.storeDir ?? defaultStoreDir(dir))) || '.' });
+  if (options.local) return local();
+  if (record.target) return record.target;
+  if (env.MLFLOW_TRACKING_URI) return { kind: 'server', uri: resolveConnection(env.MLFLOW_TRACKING_URI, env).uri };
+  return local();
+}
+
+/** A run left RUNNING by a runner that is gone (crash, kill -9) is closed as KILLED at its last sign of life. */
+function closeDeadRun(dir: string, record: RunRecord): void {
+  if (record.status !== 'RUNNING') return;
+  if (record.pid && record.host === hostname() && record.pid !== process.pid && processAlive(record.pid)) {
+    throw new UserError(`The run in ${dir} is still going (process ${record.pid}); sync it once it has ended. (Its tracker already sends it to MLflow.)`);
+  }
+  record.status = 'KILLED';
+  record.end_time ??= lastSignOfLife(dir);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lastSignOfLife(dir: string): number {
+  let latest = 0;
+  for (const name of ['metrics.jsonl', 'summary.json', 'tracking.json']) {
+    try {
+      latest = Math.max(latest, Math.round(statSync(join(dir, name)).mtimeMs));
+    } catch {
+      // absent
+    }
+  }
+  return latest || Date.now();
+}
+
+/**
+ * A run record rebuilt from a run folder that has none (tracking was off, or the tracker never ran): experiment =
+ * tracking.experiment or the parent folder's name, run name = the folder's name, params from config.yaml.
+ */
+export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.env): RunRecord {
+  const configFile = join(dir, 'config.yaml');
+  const hasMetrics = existsSync(join(dir, 'metrics.jsonl'));
+  if (!existsSync(configFile) && !hasMetrics) {
+    throw new UserError(`${dir} does not look like a run folder: it has no config.yaml, metrics.jsonl or tracking.json. Pass a run folder, runs/<experiment>/<run-id>.`);
+  }
+  let config: Record<string, unknown> = {};
+  if (existsSync(configFile)) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(configFile, 'utf8'));
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) config = parsed as Record<string, unknown>;
+    } catch (error) {
+      throw new UserError(`${configFile} is not valid YAML (${(error as Error).message.split('\n')[0]}), so the run's params cannot be rebuilt.`);
+    }
+  }
+  const tracking = (typeof config.tracking === 'object' && config.tracking) || {};
+  const configName = typeof config.name === 'string' ? config.name : basename(dirname(dir));
+  const experiment = String((tracking as { experiment?: unknown }).experiment ?? env.MLFLOW_EXPERIMENT_NAME ?? basename(dirname(dir)));
+  const runName = basename(dir);
+  const { records } = readMetricsFile(join(dir, 'metrics.jsonl'));
+  const firstTimestamp = records.length > 0 ? Number(records[0]!.timestamp) : undefined;
+  const startTime = firstTimestamp ?? Math.round(statSync(existsSync(configFile) ? configFile : dir).mtimeMs);
+  const userTags = (tracking as { tags?: Record<string, unknown> }).tags ?? {};
+  const tags = {
+    ...standardTags({ runName, configName, description: typeof config.description === 'string' ? config.description : undefined }, env),
+    ...Object.fromEntries(Object.entries(userTags).map(([k, v]) => [k, String(v)])),
+  };
+  const finished = existsSync(join(dir, 'summary.json'));
+  const params = prepareParams(flattenParams(config));
+  const preparedTags = prepareTags(tags);
+  if (Object.keys(params.long).length + Object.keys(preparedTags.long).length > 0) {
+    writeFileSync(join(dir, LONG_VALUES_FILE), `${JSON.stringify({ params: params.long, tags: preparedTags.long }, null, 2)}\n`);
+  }
+  return {
+    version: 1,
+    experiment,
+    run_name: runName,
+    client_key: randomUUID(),
+    start_time: startTime,
+    end_time: lastSignOfLife(dir),
+    status: finished ? 'FINISHED' : 'KILLED',
+    params: params.params,
+    tags: preparedTags.tags,
+    artifacts: [],
+    synced: false,
+  };
+}

@@ -1,0 +1,585 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../errors.ts';
+import { resolveConnection } from './auth.ts';
+import { MlflowClient, MlflowError, type RunInfo, type RunStatus } from './client.ts';
+import { chunkBatch, LIMITS, type Batch, type Metric, truncateCodePoints } from './limits.ts';
+import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
+import { type MetricsRecord, recordToMetrics } from './metrics-file.ts';
+import { flattenParams, LONG_VALUES_FILE, type LongValues, prepareParams, prepareTags } from './params.ts';
+import { type ArtifactFile, artifactFiles, ensureRun, stampOf } from './remote-run.ts';
+import { backoffDelay, type RetryPolicy, sleep } from './retry.ts';
+import { type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
+import { MlflowNotInstalledError, INSTALL_HINT } from './server.ts';
+import { standardTags, TAGS } from './run-tags.ts';
+
+/** The config's `tracking:` section (or `false` to turn tracking off). */
+export interface TrackingSection {
+  /** MLflow server URI (else MLFLOW_TRACKING_URI, else the local store under runs/mlflow). */
+  uri?: string;
+  /** Experiment name (else MLFLOW_EXPERIMENT_NAME, else start()'s experiment, else the config name). */
+  experiment?: string;
+  /** Extra run tags. */
+  tags?: Record<string, string | number | boolean>;
+}
+
+/** Options of createTracker. */
+export interface CreateTrackerOptions {
+  /** The config's tracking section; false turns tracking off. */
+  tracking: TrackingSection | false | null | undefined;
+  /** The run folder runs/<experiment>/<run-id>. */
+  runDir: string;
+  /** The config's name. */
+  configName: string;
+  /** Environment (default process.env): MLFLOW_TRACKING_URI, credentials, MLFLOW_EXPERIMENT_NAME. */
+  env?: NodeJS.ProcessEnv;
+  /** Where messages go, one line each (default: stderr with a `tracking: ` prefix). */
+  log?: (line: string) => void;
+  /** Folder of the embedded local store (default: runs/mlflow next to the experiment folders). */
+  storeDir?: string;
+  /** How long start() waits for the run to exist in MLflow before training goes on regardless, ms (default 20 s; the local server's start-up comes on top). */
+  startTimeoutMs?: number;
+  /** How long finish() waits for the backlog and artifacts, ms (default 30 s). */
+  flushTimeoutMs?: number;
+  /** How often the background uploader sends metrics, ms (default 1000). */
+  flushIntervalMs?: number;
+  /** Retry policy of each request before the uploader backs off on its own (default: 2 quick retries). */
+  retry?: RetryPolicy;
+}
+
+/** What start() needs to open the MLflow run. */
+export interface StartOptions {
+  /** Experiment name when neither tracking.experiment nor MLFLOW_EXPERIMENT_NAME is set (default: the config name). */
+  experiment?: string;
+  /** Run name (default: the run folder's name). */
+  runName?: string;
+  /** The config's description: shown as the run's note (mlflow.note.content). */
+  description?: string;
+  /** The resolved config (nested): every leaf becomes a dotted param. */
+  params?: Record<string, unknown>;
+  /** More tags (tracking.tags from the config win over these). */
+  tags?: Record<string, string | number | boolean>;
+  configHash?: string;
+  backend?: string;
+  device?: string;
+  /** mlflow.source.name (default `runner run <configName>`). */
+  sourceName?: string;
+  /** Run start, epoch ms (default now). */
+  startTime?: number;
+}
+
+/** How a tracked run ended up. */
+export interface FinishResult {
+  status: RunStatus;
+  /** True when MLflow holds everything (no `runner sync` needed). */
+  synced: boolean;
+  runId?: string;
+  runUrl?: string;
+}
+
+/** Terminal statuses a run can end with. */
+export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/** What the training loop talks to: one per run. Never throws from metrics()/artifact(); never blocks a step. */
+export interface Tracker {
+  /** False for `tracking: false`. */
+  readonly enabled: boolean;
+  /** MLflow run id, once the run exists there. */
+  readonly runId: string | undefined;
+  /** MLflow UI address of the run, once it exists. */
+  readonly runUrl: string | undefined;
+  /** Opens the MLflow run (params, tags); waits a bounded time, then training goes on while it is retried in the background. */
+  start(options: StartOptions): Promise<void>;
+  /** Queues one metrics.jsonl record for upload; returns at once. */
+  metrics(record: MetricsRecord): void;
+  /** Queues a file or folder for upload (artifact path default: its path in the run folder, else its name). */
+  artifact(localPath: string, artifactPath?: string): void;
+  /** Uploads the run folder, flushes the backlog (bounded wait), sets status and end time; says what to do if MLflow did not get it all. */
+  finish(status: EndStatus, error?: unknown): Promise<FinishResult>;
+}
+
+/**
+ * The tracker for a run: a no-op for `tracking: false`; else MLflow at tracking.uri / MLFLOW_TRACKING_URI, or the
+ * embedded local store (a `mlflow server` started here, on a free loopback port, stopped by finish()).
+ */
+export function createTracker(options: CreateTrackerOptions): Tracker {
+  if (options.tracking === false) return new DisabledTracker();
+  return new MlflowTracker(options);
+}
+
+class DisabledTracker implements Tracker {
+  readonly enabled = false;
+  readonly runId = undefined;
+  readonly runUrl = undefined;
+  async start(): Promise<void> {}
+  metrics(): void {}
+  artifact(): void {}
+  async finish(status: EndStatus): Promise<FinishResult> {
+    return { status, synced: false };
+  }
+}
+
+type Step = { kind: 'open' | 'meta' | 'metrics' | 'artifact' | 'close'; run: () => Promise<void> };
+
+const TRACKER_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200, maxDelayMs: 1000 };
+const OFFLINE_BACKOFF: RetryPolicy = { retries: Infinity, baseDelayMs: 500, maxDelayMs: 5000 };
+const MAX_BACKLOG = 500_000;
+
+class MlflowTracker implements Tracker {
+  readonly enabled = true;
+  readonly #opts: CreateTrackerOptions;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #runDir: string;
+  readonly #log: (line: string) => void;
+  readonly #target: TrackingTarget;
+  readonly #flushIntervalMs: number;
+  #client: MlflowClient | undefined;
+  #connecting: Promise<void>;
+  #lease: LocalServerLease | undefined;
+  /** Why MLflow cannot be used at all in this run (no retries), e.g. MLflow not installed. */
+  #unavailable: string | undefined;
+  #record: RunRecord | undefined;
+  #run: RunInfo | undefined;
+  #meta: Batch[] = [];
+  #pending: Metric[] = [];
+  #artifacts: ArtifactFile[] = [];
+  #closeUpdate: { status: EndStatus; endTime: number; error?: string } | undefined;
+  #closing = false;
+  #incomplete: string[] = [];
+  #dropped = 0;
+  #lastSend = 0;
+  #failures = 0;
+  #wake: (() => void) | undefined;
+  #abort = new AbortController();
+  #pump: Promise<void> | undefined;
+  #storeDir: string | undefined;
+  #localDead = false;
+  #restarts = 0;
+  #startWaiting = false;
+  #opened: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void };
+  #finished: FinishResult | undefined;
+
+  constructor(opts: CreateTrackerOptions) {
+    this.#opts = opts;
+    this.#env = opts.env ?? process.env;
+    this.#runDir = resolve(opts.runDir);
+    this.#log = opts.log ?? ((line) => process.stderr.write(`tracking: ${line}\n`));
+    this.#flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.#opened = deferred();
+    this.#opened.promise.catch(() => {});
+    const section = opts.tracking || {};
+    const uri = section.uri || this.#env.MLFLOW_TRACKING_URI;
+    if (uri) {
+      const connection = resolveConnection(uri, this.#env);
+      this.#target = { kind: 'server', uri: connection.uri };
+      this.#client = this.#newClient(connection);
+      this.#connecting = Promise.resolve();
+    } else {
+      const storeDir = resolve(opts.storeDir ?? defaultStoreDir(this.#runDir));
+      this.#target = { kind: 'local', store: relative(this.#runDir, storeDir) || '.' };
+      // Start the local server now, while the caller builds its model.
+      this.#storeDir = storeDir;
+      this.#connecting = this.#useLocalServer().then(
+        () => {},
+        (error: unknown) => {
+          this.#unavailable =
+            error instanceof MlflowNotInstalledError
+              ? `MLflow is not installed, so this run was not sent to the local store. Install it with ${INSTALL_HINT}`
+              : `the local MLflow server did not start (${(error as Error).message.split('\n')[0]})`;
+        },
+      );
+    }
+  }
+
+  /** Acquires the local server (shared in this process) and points the client at it. */
+  async #useLocalServer(): Promise<void> {
+    const lease = await acquireLocalServer(this.#storeDir!);
+    this.#lease = lease;
+    this.#localDead = false;
+    this.#client = this.#newClient(resolveConnection(lease.server.uri, {}));
+    void lease.server.exited.then(() => {
+      if (this.#lease !== lease || this.#finished) return;
+      this.#localDead = true;
+      this.#log(`the local MLflow server stopped unexpectedly (log: ${lease.server.logFile}); restarting it`);
+    });
+  }
+
+  /** After the local server died: start it again (a few times per run at most). */
+  async #restartLocalServer(): Promise<void> {
+    if (!this.#localDead || this.#restarts >= 3 || this.#closing) return;
+    this.#restarts++;
+    await this.#release();
+    try {
+      await this.#useLocalServer();
+    } catch (error) {
+      this.#log(`the local MLflow server did not start again: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  get runId(): string | undefined {
+    return this.#run?.run_id;
+  }
+
+  get runUrl(): string | undefined {
+    return this.#record?.run_url;
+  }
+
+  #newClient(connection: ReturnType<typeof resolveConnection>): MlflowClient {
+    return new MlflowClient(connection, { retry: this.#opts.retry ?? TRACKER_RETRY, timeoutMs: 15_000 });
+  }
+
+  async start(options: StartOptions): Promise<void> {
+    if (this.#record) throw new Error('tracker.start() was called twice');
+    const section = this.#opts.tracking || {};
+    const experiment = section.experiment || this.#env.MLFLOW_EXPERIMENT_NAME || options.experiment || this.#opts.configName;
+    const runName = options.runName ?? basename(this.#runDir);
+    const tags: Record<string, string> = {
+      ...standardTags({
+        runName,
+        description: options.description,
+        configName: this.#opts.configName,
+        configHash: options.configHash,
+        backend: options.backend,
+        device: options.device,
+        sourceName: options.sourceName,
+      }, this.#env),
+      ...stringValues(options.tags),
+      ...stringValues(section.tags),
+    };
+    const preparedParams = prepareParams(flattenParams(options.params ?? {}));
+    const preparedTags = prepareTags(tags);
+    const long: LongValues = { params: preparedParams.long, tags: preparedTags.long };
+    mkdirSync(this.#runDir, { recursive: true });
+    if (Object.keys(long.params).length + Object.keys(long.tags).length > 0) {
+      writeFileSync(join(this.#runDir, LONG_VALUES_FILE), `${JSON.stringify(long, null, 2)}\n`);
+    }
+    this.#record = {
+      version: 1,
+      target: this.#target,
+      experiment,
+      run_name: runName,
+      client_key: randomUUID(),
+      start_time: options.startTime ?? Date.now(),
+      status: 'RUNNING',
+      params: preparedParams.params,
+      tags: preparedTags.tags,
+      artifacts: [],
+      synced: false,
+      pid: process.pid,
+      host: hostname(),
+    };
+    this.#saveRecord();
+    this.#meta = chunkBatch({ params: preparedParams.params, tags: preparedTags.tags });
+
+    await this.#connecting;
+    if (this.#unavailable) {
+      this.#log(`${this.#unavailable}. Training goes on; everything is kept in ${this.#displayDir()}.`);
+      return;
+    }
+    this.#pump = this.#runPump();
+    const timeoutMs = this.#opts.startTimeoutMs ?? 20_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+      timer.unref();
+    });
+    this.#startWaiting = true;
+    try {
+      const outcome = await Promise.race([this.#opened.promise.then(() => 'open' as const), timedOut]);
+      if (outcome === 'open') this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}`);
+      else this.#log(`MLflow at ${this.#client?.uri} did not answer within ${Math.round(timeoutMs / 1000)} s; training goes on and the run is sent when it answers`);
+    } catch (error) {
+      // A refusal that retrying cannot fix (credentials, a deleted experiment, a bad name): stop before training.
+      this.#abort.abort(new Error('tracking stopped'));
+      await this.#pump.catch(() => {});
+      await this.#release();
+      if (error instanceof UserError) throw error;
+      throw new UserError(`${(error as Error).message} The run was not started.`, { cause: error });
+    } finally {
+      this.#startWaiting = false;
+      clearTimeout(timer);
+    }
+  }
+
+  metrics(record: MetricsRecord): void {
+    if (!this.#record || this.#closing || this.#unavailable) return;
+    let points: Metric[];
+    try {
+      points = recordToMetrics(record.timestamp === undefined ? { ...record, timestamp: Date.now() } : record);
+    } catch {
+      return;
+    }
+    if (this.#pending.length + points.length > MAX_BACKLOG) {
+      if (this.#dropped === 0) this.#log(`more than ${MAX_BACKLOG} metric points wait for MLflow; newer ones stay in metrics.jsonl only (runner sync sends them)`);
+      this.#dropped += points.length;
+      return;
+    }
+    this.#pending.push(...points);
+    if (this.#pending.length >= LIMITS.metricsPerBatch) this.#wake?.();
+  }
+
+  artifact(localPath: string, artifactPath?: string): void {
+    if (!this.#record || this.#closing) return;
+    const local = resolve(this.#runDir, localPath);
+    const inside = isInside(this.#runDir, local);
+    const path = artifactPath ?? (inside ? relative(this.#runDir, local).split(sep).join('/') : basename(local));
+    const natural = inside && path === relative(this.#runDir, local).split(sep).join('/');
+    if (!natural && !this.#record.artifacts.some((a) => a.path === path)) {
+      this.#record.artifacts.push({ local: inside ? relative(this.#runDir, local) : local, path });
+      this.#saveRecord();
+    }
+    if (this.#unavailable) return;
+    this.#artifacts.push(...artifactFiles(local, path, this.#runDir));
+    this.#wake?.();
+  }
+
+  async finish(status: EndStatus, error?: unknown): Promise<FinishResult> {
+    if (this.#finished) return this.#finished;
+    const record = this.#record;
+    if (!record) {
+      await this.#connecting;
+      await this.#release();
+      return (this.#finished = { status, synced: false });
+    }
+    record.status = status;
+    record.end_time = Date.now();
+    if (error !== undefined) record.error = errorText(error);
+    this.#saveRecord();
+    // The whole run folder (config.yaml, vocab.txt, metrics.jsonl, model/, summary.json, ...), then any extra artifacts.
+    const files = artifactFiles(this.#runDir, '', this.#runDir);
+    for (const extra of record.artifacts) files.push(...artifactFiles(resolve(this.#runDir, extra.local), extra.path, this.#runDir));
+    this.#artifacts.push(...files);
+    this.#closeUpdate = { status, endTime: record.end_time, error: record.error };
+    this.#closing = true;
+    this.#wake?.();
+
+    if (this.#pump) {
+      const timeoutMs = this.#opts.flushTimeoutMs ?? 30_000;
+      const backlog = this.#pending.length;
+      if (this.#failures > 0 || !this.#run) this.#log(`waiting up to ${Math.round(timeoutMs / 1000)} s for MLflow at ${this.#client?.uri} (${backlog} metric points and ${this.#artifacts.length} files to send)`);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((r) => {
+        timer = setTimeout(r, timeoutMs);
+      });
+      await Promise.race([this.#pump, deadline]);
+      clearTimeout(timer);
+      this.#abort.abort(new Error('tracking stopped'));
+      await this.#pump.catch(() => {});
+    }
+    const leftover = this.#pending.length + this.#artifacts.length + this.#meta.length + (this.#closeUpdate ? 1 : 0);
+    const synced = !this.#unavailable && !!this.#run && leftover === 0 && this.#dropped === 0 && this.#incomplete.length === 0;
+    record.synced = synced;
+    this.#saveRecord();
+    const sync = `runner sync ${this.#displayDir()}`;
+    if (synced) {
+      this.#log(`run ${status.toLowerCase()}, all sent to MLflow: ${record.run_url}`);
+    } else if (this.#unavailable) {
+      this.#log(`${this.#unavailable}, then run \`${sync}\` to upload this run.`);
+    } else {
+      const why = this.#incomplete[0] ?? (this.#run ? `MLflow at ${this.#client?.uri} did not take everything in time` : `MLflow at ${this.#client?.uri} was not reachable`);
+      this.#log(`${why}. Everything is on disk in ${this.#displayDir()}; run \`${sync}\` to upload it once MLflow is up.`);
+    }
+    await this.#release();
+    return (this.#finished = { status, synced, runId: this.#run?.run_id, runUrl: record.run_url });
+  }
+
+  async #release(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release();
+  }
+
+  #displayDir(): string {
+    const rel = relative(process.cwd(), this.#runDir);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : this.#runDir;
+  }
+
+  #saveRecord(): void {
+    if (!this.#record) return;
+    try {
+      writeRunRecord(this.#runDir, this.#record);
+    } catch (error) {
+      this.#log(`cannot write ${join(this.#runDir, 'tracking.json')}: ${(error as Error).message}`);
+    }
+  }
+
+  /** The next thing to send, in order: open the run, params/tags, metrics, artifacts, final status. */
+  #nextStep(): Step | undefined {
+    const client = this.#client;
+    const record = this.#record;
+    if (!client || !record) return undefined;
+    const signal = this.#abort.signal;
+    if (!this.#run) {
+      return {
+        kind: 'open',
+        run: async () => {
+          const run = await ensureRun(client, record, { signal });
+          this.#run = run.info;
+          this.#saveRecord();
+          if (this.#meta.length === 0) this.#opened.resolve();
+        },
+      };
+    }
+    const runId = this.#run.run_id;
+    const artifactUri = this.#run.artifact_uri;
+    const meta = this.#meta[0];
+    if (meta) {
+      return {
+        kind: 'meta',
+        run: async () => {
+          await client.logBatchChunk(runId, meta, { signal });
+          this.#meta.shift();
+          if (this.#meta.length === 0) this.#opened.resolve();
+        },
+      };
+    }
+    const due = this.#closing || this.#pending.length >= LIMITS.metricsPerBatch || Date.now() - this.#lastSend >= this.#flushIntervalMs;
+    if (this.#pending.length > 0 && due) {
+      const chunk = chunkBatch({ metrics: this.#pending.slice(0, LIMITS.metricsPerBatch) })[0]!;
+      return {
+        kind: 'metrics',
+        run: async () => {
+          this.#lastSend = Date.now();
+          await client.logBatchChunk(runId, chunk, { signal });
+          this.#pending.splice(0, chunk.metrics.length);
+        },
+      };
+    }
+    const file = this.#artifacts[0];
+    if (file) {
+      return {
+        kind: 'artifact',
+        run: async () => {
+          const stamp = stampOf(file.local);
+          if (stamp) {
+            await client.uploadArtifact(artifactUri, file.local, file.path, { signal });
+            (record.uploaded ??= {})[file.path] = stamp;
+          }
+          this.#artifacts.shift();
+        },
+      };
+    }
+    const close = this.#closing && this.#pending.length === 0 ? this.#closeUpdate : undefined;
+    if (close) {
+      return {
+        kind: 'close',
+        run: async () => {
+          if (close.error) await client.setTag(runId, TAGS.error, truncateCodePoints(close.error, LIMITS.tagValueLength), { signal });
+          await client.updateRun(runId, { status: close.status, endTime: close.endTime }, { signal });
+          this.#closeUpdate = undefined;
+        },
+      };
+    }
+    return undefined;
+  }
+
+  async #runPump(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      const step = this.#nextStep();
+      if (!step) {
+        if (this.#closing && this.#run) return;
+        await this.#idle();
+        continue;
+      }
+      try {
+        await step.run();
+        if (this.#failures > 0) this.#log(`MLflow at ${this.#client?.uri} answers again; sending the backlog (${this.#pending.length} metric points)`);
+        this.#failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof MlflowError && error.retryable) {
+          if (this.#failures === 0) {
+            this.#log(`${this.#client?.connection.redact(error.message) ?? error.message}; training goes on, metrics are kept in metrics.jsonl and sent when MLflow answers again`);
+          }
+          this.#failures++;
+          await this.#restartLocalServer();
+          await sleep(backoffDelay(OFFLINE_BACKOFF, Math.min(this.#failures - 1, 10)), signal).catch(() => {});
+          continue;
+        }
+        this.#giveUp(step, error);
+      }
+    }
+  }
+
+  /** A refusal retrying cannot fix: drop that step, remember the run is incomplete. */
+  #giveUp(step: Step, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (step.kind === 'open') {
+      this.#opened.reject(error);
+      if (!this.#startWaiting) this.#log(`MLflow refused the run: ${message}`);
+      // Nothing else can be sent without a run: stop the uploader.
+      this.#incomplete.push(`MLflow refused the run: ${message}`);
+      this.#pending = [];
+      this.#artifacts = [];
+      this.#meta = [];
+      this.#closeUpdate = undefined;
+      this.#run = undefined;
+      this.#abort.abort(new Error('tracking stopped'));
+      return;
+    }
+    this.#log(`MLflow refused ${step.kind === 'meta' ? 'params/tags' : step.kind}: ${message}`);
+    this.#incomplete.push(`MLflow refused some ${step.kind === 'meta' ? 'params/tags' : step.kind}`);
+    if (step.kind === 'meta') {
+      this.#meta.shift();
+      if (this.#meta.length === 0) this.#opened.resolve();
+    } else if (step.kind === 'metrics') {
+      this.#pending.splice(0, Math.min(this.#pending.length, LIMITS.metricsPerBatch));
+    } else if (step.kind === 'artifact') {
+      if (error instanceof MlflowError && error.errorCode === 'ARTIFACTS_NOT_PROXIED') this.#artifacts = [];
+      else this.#artifacts.shift();
+    } else {
+      this.#closeUpdate = undefined;
+    }
+  }
+
+  /** Waits until there is something to send: a wake-up, or the next flush tick when metrics wait. */
+  #idle(): Promise<void> {
+    return new Promise((resolveIdle) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#abort.signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolveIdle();
+      };
+      const wait = this.#pending.length > 0 ? Math.max(10, this.#flushIntervalMs - (Date.now() - this.#lastSend)) : this.#flushIntervalMs;
+      const timer = setTimeout(done, wait);
+      timer.unref();
+      this.#wake = done;
+      this.#abort.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolveFn!: () => void;
+  let rejectFn!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolveFn = res;
+    rejectFn = rej;
+  });
+  return { promise, resolve: resolveFn, reject: rejectFn };
+}
+
+function stringValues(values: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values ?? {})) if (v !== undefined && v !== null) out[k] = String(v);
+  return out;
+}
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** True when a run folder exists and looks like one (has metrics.jsonl or config.yaml). */
+export function looksLikeRunDir(dir: string): boolean {
+  return existsSync(join(dir, 'metrics.jsonl')) || existsSync(join(dir, 'config.yaml')) || existsSync(join(dir, 'tracking.json'));
+}

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ParamGroupConfig, ResolvedGroup } from './param-groups.ts';
+
+/** What an update rule sees for one variable at one step. */
+export interface UpdateInput {
+  param: tf.Variable;
+  /** The loss gradient (weight decay not yet added). */
+  grad: tf.Tensor;
+  /** The rule's per-variable state, created as zeros, in `slots` order. */
+  slots: tf.Variable[];
+  lr: number;
+  weightDecay: number;
+  /** 1-based count of updates applied so far, this one included. */
+  step: number;
+}
+
+/** How one optimizer updates a variable (e.g. Adam); PyTorch semantics. */
+export interface UpdateRule {
+  /** Names of the per-variable state tensors (e.g. ['m', 'v']). */
+  slots: string[];
+  /** Applies one update in place; called inside tf.tidy. */
+  update(input: UpdateInput): void;
+}
+
+/** What an optimizer component builds: the default hyper-parameters, groups and its rule. */
+export interface OptimizerSpec {
+  lr: number;
+  weightDecay: number;
+  paramGroups: ParamGroupConfig[];
+  rule: UpdateRule;
+}
+
+/** Applies a rule per parameter group, each group with its own learning rate and weight decay. */
+export class GroupedOptimizer {
+  private readonly state = new Map<string, tf.Variable[]>();
+  private step = 0;
+
+  constructor(
+    private readonly rule: UpdateRule,
+    readonly groups: ResolvedGroup[],
+  ) {
+    for (const group of this.trainableGroups()) {
+      for (const variable of group.variables) {
+        const value = variableOf(variable);
+        this.state.set(value.name, rule.slots.map(() => tf.variable(tf.zerosLike(value), false)));
+      }
+    }
+  }
+
+  /** Variables that receive gradients (all groups except frozen ones). */
+  trainableVariables(): tf.Variable[] {
+    return this.trainableGroups().flatMap((g) => g.variables.map((v) => variableOf(v)));
+  }
+
+  /** Applies one update from gradients keyed by variable name (as tf.variableGrads returns them). */
+  apply(grads: tf.NamedTensorMap): void {
+    this.step++;
+    tf.tidy(() => {
+      for (const group of this.trainableGroups()) {
+        for (const variable of group.variables) {
+          const param = variableOf(variable);
+          const grad = grads[param.name];
+          if (!grad) continue;
+          const slots = this.state.get(param.name)!;
+          this.rule.update({ param, grad, slots, lr: group.lr, weightDecay: group.weightDecay, step: this.step });
+        }
+      }
+    });
+  }
+
+  /** Learning rate of each group by name, for metrics (`lr/<group>`). */
+  learningRates(): Record<string, number> {
+    return Object.fromEntries(this.groups.filter((g) => g.variables.length > 0).map((g) => [g.name, g.trainable ? g.lr : 0]));
+  }
+
+  /** Releases the optimizer state. */
+  dispose(): void {
+    for (const slots of this.state.values()) for (const slot of slots) slot.dispose();
+    this.state.clear();
+  }
+
+  private trainableGroups(): ResolvedGroup[] {
+    return this.groups.filter((g) => g.trainable);
+  }
+}
+
+/** Adds PyTorch-style (L2, coupled) weight decay to a gradient. */
+export function withWeightDecay(grad: tf.Tensor, param: tf.Tensor, weightDecay: number): tf.Tensor {
+  return weightDecay === 0 ? grad : tf.add(grad, tf.mul(param, weightDecay));
+}
+
+/** The tf.Variable behind a layer variable (tfjs types `read()` as a plain Tensor). */
+export function variableOf(layerVariable: tf.LayerVariable): tf.Variable {
+  const value = layerVariable.read();
+  if (!(value instanceof tf.Variable)) throw new Error(`layer variable ${layerVariable.name} holds no tf.Variable`);
+  return value;
+}
