@@ -38,8 +38,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = commands.find((c) => c.name === name);
     if (!command) {
-      const closest = closestName(name, commands.map((c) => c.name));
-      throw new UserError(`'${name}' is not a runner command.${closest ? ` Did you mean '${closest}'?` : ''} Commands: ${commands.map((c) => c.name).join(', ')}.`);
+      const closest = closestName(
+        name,
+        commands.map((c) => c.name),
+      );
+      throw new UserError(
+        `'${name}' is not a runner command.${closest ? ` Did you mean '${closest}'?` : ''} Commands: ${commands.map((c) => c.name).join(', ')}.`,
+      );
     }
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(command.help + '\n');

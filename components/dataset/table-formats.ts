@@ -85,7 +85,10 @@ export function readTableColumns(
     if (!header) throw new UserError(`${where} is empty; it needs a header row naming its columns.`);
     const textIndex = header.indexOf(columns.text);
     const labelIndex = header.indexOf(columns.label);
-    for (const [column, index] of [[columns.text, textIndex], [columns.label, labelIndex]] as const) {
+    for (const [column, index] of [
+      [columns.text, textIndex],
+      [columns.label, labelIndex],
+    ] as const) {
       if (index < 0) throw new UserError(`${where}: no column '${column}' in the header (columns: ${header.join(', ')}).`);
     }
     rows.forEach((row, index) => {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
 import { FirstLastTimeSteps } from './layers/first-last.ts';
-import type { BuiltModel, ModelContext } from './model.ts';
+import { textInput, type BuiltModel, type ModelContext } from './model.ts';
 
 /** The lesson's BiRNN: embedding, stacked bidirectional LSTMs, first + last outputs, dense. */
 export const birnn = defineComponent({
@@ -22,11 +22,12 @@ export const birnn = defineComponent({
     { additionalProperties: false },
   ),
   build(params, context: ModelContext): BuiltModel {
-    const tokens = tf.input({ shape: [context.maxLen], dtype: 'int32', name: 'tokens' });
+    const { vocabSize, maxLen } = textInput('birnn', context);
+    const tokens = tf.input({ shape: [maxLen], dtype: 'int32', name: 'tokens' });
     let sequence = tf.layers
       .embedding({
         name: 'embedding',
-        inputDim: context.vocabSize,
+        inputDim: vocabSize,
         outputDim: params.embed_size,
         trainable: !params.freeze_embedding,
       })

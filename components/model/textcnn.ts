@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
-import type { BuiltModel, ModelContext } from './model.ts';
+import { textInput, type BuiltModel, type ModelContext } from './model.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
 
 /** The lesson's TextCNN: two embeddings, one conv1d per kernel size, max-over-time pooling, dropout, dense. */
@@ -31,20 +31,21 @@ export const textcnn = defineComponent({
     { additionalProperties: false },
   ),
   build(params, context: ModelContext): BuiltModel {
+    const { vocabSize, maxLen } = textInput('textcnn', context);
     if (params.kernel_sizes.length !== params.num_channels.length) {
       throw new UserError(
         `textcnn: kernel_sizes has ${params.kernel_sizes.length} entries but num_channels has ${params.num_channels.length}; give one channel count per kernel size.`,
       );
     }
-    const tooLong = params.kernel_sizes.filter((k) => k > context.maxLen);
-    if (tooLong.length > 0) throw new UserError(`textcnn: kernel sizes ${tooLong.join(', ')} exceed max_len ${context.maxLen}.`);
-    const tokens = tf.input({ shape: [context.maxLen], dtype: 'int32', name: 'tokens' });
+    const tooLong = params.kernel_sizes.filter((k) => k > maxLen);
+    if (tooLong.length > 0) throw new UserError(`textcnn: kernel sizes ${tooLong.join(', ')} exceed max_len ${maxLen}.`);
+    const tokens = tf.input({ shape: [maxLen], dtype: 'int32', name: 'tokens' });
     const embedding = (name: string, trainable: boolean) =>
       tf.layers
         .embedding({
           name,
           trainable,
-          inputDim: context.vocabSize,
+          inputDim: vocabSize,
           outputDim: params.embed_size,
         })
         .apply(tokens) as tf.SymbolicTensor;
@@ -60,8 +61,7 @@ export const textcnn = defineComponent({
         .apply(embedded) as tf.SymbolicTensor;
       return tf.layers.globalMaxPooling1d({ name: `pool_k${kernelSize}_${i}` }).apply(conv) as tf.SymbolicTensor;
     });
-    const features =
-      pooled.length === 1 ? pooled[0]! : (tf.layers.concatenate({ name: 'features' }).apply(pooled) as tf.SymbolicTensor);
+    const features = pooled.length === 1 ? pooled[0]! : (tf.layers.concatenate({ name: 'features' }).apply(pooled) as tf.SymbolicTensor);
     const dropped = tf.layers.dropout({ rate: params.dropout, name: 'dropout' }).apply(features) as tf.SymbolicTensor;
     const logits = tf.layers.dense({ units: context.numClasses, name: 'dense' }).apply(dropped) as tf.SymbolicTensor;
     const model = tf.model({ inputs: tokens, outputs: logits, name: 'textcnn' });

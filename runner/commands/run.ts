@@ -43,7 +43,8 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
       'runs-dir': { type: 'string' },
       quiet: { type: 'boolean' },
     });
-    if (positionals.length !== 1) throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
+    if (positionals.length !== 1)
+      throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
     const overrides = (values.set ?? []).map(parseSetOption);
     const loaded = loadConfig(positionals[0]!, overrides);
     const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
@@ -67,7 +68,9 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
       return exitCodeOf(outcome.error);
     }
     const m = outcome.metrics;
-    progress.info(`finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}; run folder ${outcome.runDir}`);
+    progress.info(
+      `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}; run folder ${outcome.runDir}`,
+    );
     return 0;
   },
 };

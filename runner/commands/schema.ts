@@ -29,7 +29,9 @@ Options:
       return 1;
     }
     const changed = writeSchemaFiles(dir);
-    process.stdout.write(changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => `${dir}/${n}`).join(', ')}\n`);
+    process.stdout.write(
+      changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => `${dir}/${n}`).join(', ')}\n`,
+    );
     return 0;
   },
 };

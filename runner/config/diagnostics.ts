@@ -30,7 +30,7 @@ export function formatDiagnostics(diagnostics: Diagnostic[], options: { color: b
   const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const blocks = diagnostics.map((d) => {
     const severity = d.severity === 'warning' ? paint('33', 'warning') : paint('31', 'error');
-    const where = d.position ? `${d.position.file}:${d.position.line}:${d.position.col}` : d.origin ?? '(config)';
+    const where = d.position ? `${d.position.file}:${d.position.line}:${d.position.col}` : (d.origin ?? '(config)');
     const lines = [`${paint('1', where)} ${severity} ${paint('36', formatPath(d.path))}: ${d.message}`];
     if (d.hint) lines.push(`  ${paint('2', d.hint)}`);
     if (d.position && d.lines) lines.push(...codeFrame(d.lines, d.position));

@@ -83,7 +83,9 @@ export function loadConfig(file: string, overrides: ConfigOverride[] = []): Load
 /** Reads a file and the files it extends (depth first), merging bases under it. */
 function readLayered(file: string, chain: string[], sources: YamlSource[], diagnostics: Diagnostic[]): Mapping {
   if (!existsSync(file)) {
-    throw new UserError(chain.length === 0 ? `Config file ${file} does not exist.` : `Config file ${file}, extended by ${chain.at(-1)}, does not exist.`);
+    throw new UserError(
+      chain.length === 0 ? `Config file ${file} does not exist.` : `Config file ${file}, extended by ${chain.at(-1)}, does not exist.`,
+    );
   }
   const source = YamlSource.read(file);
   sources.push(source);
@@ -99,7 +101,12 @@ function readLayered(file: string, chain: string[], sources: YamlSource[], diagn
     throw new UserError((error as Error).message);
   }
   if (!isMapping(data)) {
-    diagnostics.push({ path: [], message: 'a config must be a mapping of keys (name:, data:, model:, ...).', position: source.locate([]), lines: source.lines });
+    diagnostics.push({
+      path: [],
+      message: 'a config must be a mapping of keys (name:, data:, model:, ...).',
+      position: source.locate([]),
+      lines: source.lines,
+    });
     return {};
   }
   const { extends: parents, ...own } = data;
@@ -108,7 +115,12 @@ function readLayered(file: string, chain: string[], sources: YamlSource[], diagn
   parentList.forEach((parent, index) => {
     const path: ConfigPath = Array.isArray(parents) ? ['extends', index] : ['extends'];
     if (typeof parent !== 'string') {
-      diagnostics.push({ path, message: 'extends takes a file path or a list of file paths.', position: source.locate(path), lines: source.lines });
+      diagnostics.push({
+        path,
+        message: 'extends takes a file path or a list of file paths.',
+        position: source.locate(path),
+        lines: source.lines,
+      });
       return;
     }
     const parentFile = resolve(dirname(file), parent);

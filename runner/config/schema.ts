@@ -88,7 +88,9 @@ export const TrainSchema = Type.Object(
     }),
     shuffle: Type.Boolean({ default: true, description: 'Shuffle the training split every epoch (seeded).' }),
     log_every_steps: Type.Integer({ minimum: 1, default: 10, description: 'Log training loss/accuracy every this many steps.' }),
-    max_steps_per_epoch: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop each epoch early after this many steps (smoke tests).' })),
+    max_steps_per_epoch: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Stop each epoch early after this many steps (smoke tests).' }),
+    ),
     save_model: Type.Boolean({ default: true, description: 'Save the final model to the run folder.' }),
   },
   { additionalProperties: false, default: {}, description: 'The training loop.' },
@@ -97,8 +99,16 @@ export const TrainSchema = Type.Object(
 /** The options of `tracking:` when it is a mapping. */
 export const TrackingOptionsSchema = Type.Object(
   {
-    uri: Type.Optional(Type.String({ pattern: '^https?://', description: 'MLflow server (default: MLFLOW_TRACKING_URI, else a local store under runs/).' })),
-    experiment: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "MLflow experiment (default: MLFLOW_EXPERIMENT_NAME, else the config's name)." })),
+    uri: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'MLflow server (default: MLFLOW_TRACKING_URI, else a local store under runs/).' }),
+    ),
+    experiment: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description: "MLflow experiment (default: MLFLOW_EXPERIMENT_NAME, else the config's name).",
+      }),
+    ),
     run_name: Type.Optional(Type.String({ minLength: 1, description: 'MLflow run name (default: the run id).' })),
     tags: Type.Record(Type.String({ minLength: 1, maxLength: 250 }), Type.String({ maxLength: 8000 }), {
       default: {},
@@ -127,7 +137,11 @@ export const TrackingSchema = Type.Unsafe<false | TrackingOptions>({
 /** The whole experiment file. */
 export const ExperimentSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200, description: 'Experiment name (run folder and MLflow experiment).' }),
+    name: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+      maxLength: 200,
+      description: 'Experiment name (run folder and MLflow experiment).',
+    }),
     description: Type.Optional(Type.String({ description: 'Markdown shown as the MLflow run description.' })),
     seed: Type.Integer({ default: 0, description: 'Seeds weight initialisation, dropout and shuffling: same seed, same metrics.' }),
     extends: Type.Optional(

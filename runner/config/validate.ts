@@ -17,7 +17,12 @@ function validator(): ValidateFunction {
     type: 'string',
     schemaType: 'boolean',
     modifying: true,
-    validate(_: boolean, data: string, __: unknown, context?: { instancePath: string; parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
+    validate(
+      _: boolean,
+      data: string,
+      __: unknown,
+      context?: { instancePath: string; parentData: Record<string | number, unknown>; parentDataProperty: string | number },
+    ) {
       if (context && !isUrl(data)) {
         context.parentData[context.parentDataProperty] = resolve(baseDirOf(pointerToPath(context.instancePath)), data);
       }
@@ -32,7 +37,10 @@ function validator(): ValidateFunction {
  * Validates a merged config in place: applies defaults, resolves relative paths with `baseDir`
  * (the folder of the file that wrote each path), and returns every problem found.
  */
-export function validateExperiment(data: unknown, baseDir: (path: ConfigPath) => string): { config?: ExperimentConfig; issues: ConfigIssue[] } {
+export function validateExperiment(
+  data: unknown,
+  baseDir: (path: ConfigPath) => string,
+): { config?: ExperimentConfig; issues: ConfigIssue[] } {
   const validate = validator();
   baseDirOf = baseDir;
   try {
@@ -78,7 +86,9 @@ export function describeErrors(errors: ErrorObject[]): ConfigIssue[] {
 function describeError(error: ErrorObject): ConfigIssue {
   const path = pointerToPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
-  const parentSchema = error.parentSchema as { properties?: Record<string, unknown>; description?: string; anyOf?: { const?: unknown; type?: string; description?: string }[] } | undefined;
+  const parentSchema = error.parentSchema as
+    | { properties?: Record<string, unknown>; description?: string; anyOf?: { const?: unknown; type?: string; description?: string }[] }
+    | undefined;
   switch (error.keyword) {
     case 'required': {
       const key = String(params.missingProperty);
@@ -114,7 +124,9 @@ function describeError(error: ErrorObject): ConfigIssue {
     case 'not':
       return { path, message: `${describeValue(error.data)} is not allowed here.`, hint: (parentSchema?.description ?? '') || undefined };
     case 'anyOf': {
-      const options = (parentSchema?.anyOf ?? []).map((o) => (o.const !== undefined ? JSON.stringify(o.const) : article(o.type ?? 'value')));
+      const options = (parentSchema?.anyOf ?? []).map((o) =>
+        o.const !== undefined ? JSON.stringify(o.const) : article(o.type ?? 'value'),
+      );
       return { path, message: `expected ${options.join(' or ')}, got ${describeValue(error.data)}.` };
     }
     default:

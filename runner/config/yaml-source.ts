@@ -68,9 +68,12 @@ export class YamlSource {
     try {
       return this.document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
     } catch (error) {
-      throw Object.assign(new Error(`${this.file}: ${(error as Error).message} (at most ${MAX_ALIAS_COUNT} alias expansions are allowed).`), {
-        problem: true,
-      });
+      throw Object.assign(
+        new Error(`${this.file}: ${(error as Error).message} (at most ${MAX_ALIAS_COUNT} alias expansions are allowed).`),
+        {
+          problem: true,
+        },
+      );
     }
   }
 
@@ -95,7 +98,7 @@ export class YamlSource {
       node = child.value;
       const keyStart = child.key?.range?.[0];
       const valueStart = (child.value as Node | null)?.range?.[0];
-      offset = (atKey && segment === path[path.length - 1] ? keyStart : valueStart ?? keyStart) ?? offset;
+      offset = (atKey && segment === path[path.length - 1] ? keyStart : (valueStart ?? keyStart)) ?? offset;
     }
     return this.position(offset);
   }

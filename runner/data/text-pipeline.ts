@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
-import type { TextDataset } from './types.ts';
+import { TensorBatchSource } from './batches.ts';
+import type { PreparedData, TextDataset } from './types.ts';
 import { Vocab } from './vocab.ts';
 
 /** One split as model input: token ids `[count, maxLen]` (row-major) and labels. */
@@ -38,5 +40,18 @@ export function encodeTextDataset(
     maxLen: options.maxLen,
     train: split(trainTokens, dataset.train.labels),
     test: split(testTokens, dataset.test.labels),
+  };
+}
+
+/** Encoded text as batch sources: the whole id matrix of each split lives on the backend. */
+export function textBatchSources(encoded: EncodedTextData): Omit<PreparedData, 'dataSeconds'> {
+  const source = (split: EncodedSplit) =>
+    new TensorBatchSource(tf.tensor2d(split.ids, [split.count, encoded.maxLen], 'int32'), split.labels);
+  return {
+    classes: encoded.classes,
+    inputShape: [encoded.maxLen],
+    vocab: encoded.vocab,
+    train: source(encoded.train),
+    test: source(encoded.test),
   };
 }

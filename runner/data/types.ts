@@ -1,3 +1,6 @@
+import type { BatchSource } from './batches.ts';
+import type { Vocab } from './vocab.ts';
+
 /** One split of a text classification dataset, columnar: texts[i] has label labels[i]. */
 export interface TextSplit {
   /** Raw texts (the dataset's own preprocessing applied, nothing else). */
@@ -19,3 +22,16 @@ export interface TextDataset {
 
 /** What any dataset component builds. */
 export type Dataset = TextDataset;
+
+/** A dataset made ready for training: batch sources per split and what models need to know. */
+export interface PreparedData {
+  classes: string[];
+  /** Shape of one example as the model sees it (e.g. [max_len] for token ids). */
+  inputShape: number[];
+  /** The vocabulary, for text data. */
+  vocab?: Vocab;
+  train: BatchSource;
+  test: BatchSource;
+  /** Seconds spent reading and preparing the data. */
+  dataSeconds: number;
+}

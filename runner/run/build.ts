@@ -4,49 +4,79 @@ import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
-import { encodeTextDataset, type EncodedTextData } from '../data/text-pipeline.ts';
+import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
+import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
 import { GroupedOptimizer } from '../train/optimizer.ts';
 import { resolveParamGroups, type ParamGroupPlan } from '../train/param-groups.ts';
 
 /** Everything a config builds before training: data, model, optimizer and its groups. */
 export interface BuiltExperiment {
-  data: EncodedTextData;
+  data: PreparedData;
   model: tf.LayersModel;
   optimizer: GroupedOptimizer;
   plan: ParamGroupPlan;
-  /** Seconds spent reading and encoding the data. */
-  dataSeconds: number;
 }
 
 /** Builds the config's components in order: dataset → tokenizer → vocab → model → optimizer groups. */
 export async function buildExperiment(config: ExperimentConfig, context: BuildContext): Promise<BuiltExperiment> {
+  const data = await prepareData(config, context);
+  try {
+    const model = models.build(config.model, {
+      numClasses: data.classes.length,
+      inputShape: data.inputShape,
+      vocabSize: data.vocab?.size,
+    });
+    try {
+      const spec = optimizers.build(config.optimizer, context);
+      const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
+      return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan };
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  } catch (error) {
+    disposeData(data);
+    throw error;
+  }
+}
+
+/** Loads the dataset and turns it into batch sources (text: tokenize, vocabulary, encode). */
+export async function prepareData(config: ExperimentConfig, context: BuildContext): Promise<PreparedData> {
   const start = performance.now();
   const dataset = await datasets.build(config.data.dataset, context);
   const tokenizer = tokenizers.build(config.data.tokenizer ?? { type: 'whitespace' }, context);
-  const data = encodeTextDataset(dataset, tokenizer, {
+  const encoded = encodeTextDataset(dataset, tokenizer, {
     minFreq: config.data.vocab.min_freq,
     maxSize: config.data.vocab.max_size,
     maxLen: config.data.max_len,
   });
-  const dataSeconds = (performance.now() - start) / 1000;
-  const model = models.build(config.model, { vocabSize: data.vocab.size, numClasses: data.classes.length, maxLen: data.maxLen });
-  try {
-    const spec = optimizers.build(config.optimizer, context);
-    const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
-    return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan, dataSeconds };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  return { ...textBatchSources(encoded), dataSeconds: (performance.now() - start) / 1000 };
+}
+
+/** Releases the tensors of prepared data. */
+export function disposeData(data: PreparedData): void {
+  data.train.dispose();
+  data.test.dispose();
+}
+
+/** Releases everything a built experiment holds. */
+export function disposeBuilt(built: BuiltExperiment): void {
+  built.optimizer.dispose();
+  built.model.dispose();
+  disposeData(built.data);
 }
 
 /** `--dry-run` text: model summary and each parameter group with its variables. */
 export function describeBuilt(built: BuiltExperiment): string {
   const lines: string[] = [];
   built.model.summary(100, undefined, (line: string) => lines.push(line));
-  lines.push('', `data: ${built.data.train.count} training and ${built.data.test.count} test examples, ` +
-    `${built.data.classes.length} classes (${built.data.classes.join(', ')}), vocabulary ${built.data.vocab.size}, max_len ${built.data.maxLen}`);
+  const vocab = built.data.vocab ? `, vocabulary ${built.data.vocab.size}` : '';
+  lines.push(
+    '',
+    `data: ${built.data.train.count} training and ${built.data.test.count} test examples, ` +
+      `${built.data.classes.length} classes (${built.data.classes.join(', ')})${vocab}, input shape [${built.data.inputShape.join(', ')}]`,
+  );
   lines.push('', 'parameter groups:');
   for (const group of built.plan.groups) {
     const count = group.variables.reduce((n, v) => n + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { describeBackend, selectBackend, type BackendReport } from '../backend/select.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -7,7 +6,7 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
-import { buildExperiment, describeBuilt } from './build.ts';
+import { buildExperiment, describeBuilt, disposeBuilt } from './build.ts';
 import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
@@ -49,7 +48,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
     if (options.dryRun) {
       progress.info(`# resolved config of ${loaded.file}\n${stringify(config, { lineWidth: 0 })}\n${describeBuilt(built)}`);
-      dispose(built);
+      disposeBuilt(built);
       return { status: 'DRY_RUN', metrics: {}, backend };
     }
     const folder = new RunFolder(options.runsDir, config.name);
@@ -57,11 +56,12 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     const started = Date.now();
     const hash = configHash(config);
     folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
-    folder.writeText('vocab.txt', built.data.vocab.serialize());
+    if (built.data.vocab) folder.writeText('vocab.txt', built.data.vocab.serialize());
     progress.info(`run ${folder.runId}: ${folder.dir}`);
     progress.info(
-      `data: ${built.data.train.count} train / ${built.data.test.count} test examples, vocabulary ${built.data.vocab.size} ` +
-        `(read and encoded in ${built.dataSeconds.toFixed(2)} s)`,
+      `data: ${built.data.train.count} train / ${built.data.test.count} test examples` +
+        (built.data.vocab ? `, vocabulary ${built.data.vocab.size}` : '') +
+        ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );
     let result: LoopResult | undefined;
     let failure: unknown;
@@ -88,13 +88,16 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       );
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
       if (result.testPredictions) {
-        folder.writeJson('classification_report.json', classificationReport(built.data.test.labels, result.testPredictions, built.data.classes));
+        folder.writeJson(
+          'classification_report.json',
+          classificationReport(built.data.test.labels, result.testPredictions, built.data.classes),
+        );
       }
     } catch (error) {
       failure = error;
     } finally {
       folder.close();
-      dispose(built);
+      disposeBuilt(built);
     }
     const status = failure ? 'FAILED' : result!.status;
     const git = gitInfo(context.configDir);
@@ -108,7 +111,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       steps: result?.steps ?? 0,
       epochs_completed: result?.epochsCompleted ?? 0,
       backend: { ...backend, description: describeBackend(backend) },
-      data_seconds: built.dataSeconds,
+      data_seconds: built.data.dataSeconds,
       started_at: new Date(started).toISOString(),
       duration_s: (Date.now() - started) / 1000,
       git: git ?? null,
@@ -117,11 +120,6 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     });
     return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, error: failure };
   });
-}
-
-function dispose(built: { model: tf.LayersModel; optimizer: { dispose(): void } }): void {
-  built.optimizer.dispose();
-  built.model.dispose();
 }
 
 function formatWhere(d: { position?: { file: string; line: number; col: number }; origin?: string }): string {

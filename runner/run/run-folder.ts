@@ -18,7 +18,11 @@ export class RunFolder {
   readonly dir: string;
   private metricsFd: number | undefined;
 
-  constructor(runsDir: string, experiment: string, readonly runId: string = newRunId()) {
+  constructor(
+    runsDir: string,
+    experiment: string,
+    readonly runId: string = newRunId(),
+  ) {
     this.dir = join(runsDir, experiment, runId);
     mkdirSync(this.dir, { recursive: true });
   }

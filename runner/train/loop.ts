@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RunFailedError } from '../errors.ts';
-import type { EncodedSplit, EncodedTextData } from '../data/text-pipeline.ts';
+import { indexRange, type BatchSource } from '../data/batches.ts';
+import type { PreparedData } from '../data/types.ts';
 import type { MetricRecord } from './metrics.ts';
 import type { GroupedOptimizer } from './optimizer.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
@@ -56,18 +57,16 @@ export interface Evaluation {
   predictions: Int32Array;
 }
 
-/** Trains `model` with `optimizer` on encoded text data, evaluating on the test split every epoch. */
+/** Trains `model` with `optimizer` on prepared data, evaluating on the test split every epoch. */
 export async function trainLoop(
   model: tf.LayersModel,
   optimizer: GroupedOptimizer,
-  data: EncodedTextData,
+  data: PreparedData,
   options: LoopOptions,
   events: LoopEvents,
 ): Promise<LoopResult> {
   const numClasses = data.classes.length;
   const variables = optimizer.trainableVariables();
-  const trainX = tf.tensor2d(data.train.ids, [data.train.count, data.maxLen], 'int32');
-  const trainY = tf.tensor1d(data.train.labels, 'int32');
   const random = seededRandom(options.seed);
   const fullSteps = Math.ceil(data.train.count / options.batchSize);
   const stepsInEpoch = Math.min(fullSteps, options.maxStepsPerEpoch ?? fullSteps);
@@ -75,71 +74,72 @@ export async function trainLoop(
   let final: Record<string, number> = {};
   let testPredictions: Int32Array | undefined;
   let epochsCompleted = 0;
-  try {
-    for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      const order = options.shuffle ? shuffledIndices(data.train.count, random) : Int32Array.from({ length: data.train.count }, (_, i) => i);
-      const epochStart = performance.now();
-      let [epochLoss, epochCorrect, epochExamples] = [0, 0, 0];
-      let [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
-      for (let s = 0; s < stepsInEpoch; s++) {
-        if (events.shouldStop?.()) return { status: 'KILLED', steps: step, epochsCompleted, final, testPredictions };
-        const batch = order.subarray(s * options.batchSize, Math.min((s + 1) * options.batchSize, data.train.count));
-        const { loss, correct } = trainStep(model, optimizer, variables, trainX, trainY, batch, numClasses);
-        step++;
-        if (!Number.isFinite(loss)) {
-          throw new RunFailedError(`The training loss became ${loss} at step ${step} (epoch ${epoch}, batch ${s + 1}); stopping. Try a lower learning rate.`);
-        }
-        epochLoss += loss * batch.length;
-        epochCorrect += correct;
-        epochExamples += batch.length;
-        windowLoss += loss * batch.length;
-        windowCorrect += correct;
-        windowExamples += batch.length;
-        const seconds = (performance.now() - epochStart) / 1000;
-        events.progress?.({
-          epoch,
-          epochs: options.epochs,
-          stepInEpoch: s + 1,
-          stepsInEpoch,
-          loss: epochLoss / epochExamples,
-          accuracy: epochCorrect / epochExamples,
-          examplesPerSecond: epochExamples / seconds,
-          etaSeconds: (seconds / (s + 1)) * (stepsInEpoch - s - 1),
-        });
-        if (step % options.logEverySteps === 0) {
-          events.metrics({
-            step,
-            epoch,
-            timestamp: Date.now(),
-            metrics: { batch_loss: windowLoss / windowExamples, batch_accuracy: windowCorrect / windowExamples, ...prefixed('lr/', optimizer.learningRates()) },
-          });
-          [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
-        }
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O in
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const order = options.shuffle ? shuffledIndices(data.train.count, random) : Int32Array.from({ length: data.train.count }, (_, i) => i);
+    const epochStart = performance.now();
+    let [epochLoss, epochCorrect, epochExamples] = [0, 0, 0];
+    let [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
+    for (let s = 0; s < stepsInEpoch; s++) {
+      if (events.shouldStop?.()) return { status: 'KILLED', steps: step, epochsCompleted, final, testPredictions };
+      const batch = order.subarray(s * options.batchSize, Math.min((s + 1) * options.batchSize, data.train.count));
+      const { loss, correct } = trainStep(model, optimizer, variables, data.train, batch, numClasses);
+      step++;
+      if (!Number.isFinite(loss)) {
+        throw new RunFailedError(
+          `The training loss became ${loss} at step ${step} (epoch ${epoch}, batch ${s + 1}); stopping. Try a lower learning rate.`,
+        );
       }
-      const trainSeconds = (performance.now() - epochStart) / 1000;
-      const evalStart = performance.now();
-      const test = evaluate(model, data.test, data.maxLen, numClasses, options.evalBatchSize);
-      testPredictions = test.predictions;
-      final = {
-        train_loss: epochLoss / epochExamples,
-        train_accuracy: epochCorrect / epochExamples,
-        test_loss: test.loss,
-        test_accuracy: test.accuracy,
-        examples_per_sec: epochExamples / trainSeconds,
-        epoch_time_s: trainSeconds,
-        eval_time_s: (performance.now() - evalStart) / 1000,
-      };
-      const record: MetricRecord = { step, epoch, timestamp: Date.now(), metrics: final };
-      events.metrics(record);
-      epochsCompleted = epoch;
-      events.epochEnd?.(record, { numTensors: tf.memory().numTensors });
+      epochLoss += loss * batch.length;
+      epochCorrect += correct;
+      epochExamples += batch.length;
+      windowLoss += loss * batch.length;
+      windowCorrect += correct;
+      windowExamples += batch.length;
+      const seconds = (performance.now() - epochStart) / 1000;
+      events.progress?.({
+        epoch,
+        epochs: options.epochs,
+        stepInEpoch: s + 1,
+        stepsInEpoch,
+        loss: epochLoss / epochExamples,
+        accuracy: epochCorrect / epochExamples,
+        examplesPerSecond: epochExamples / seconds,
+        etaSeconds: (seconds / (s + 1)) * (stepsInEpoch - s - 1),
+      });
+      if (step % options.logEverySteps === 0) {
+        events.metrics({
+          step,
+          epoch,
+          timestamp: Date.now(),
+          metrics: {
+            batch_loss: windowLoss / windowExamples,
+            batch_accuracy: windowCorrect / windowExamples,
+            ...prefixed('lr/', optimizer.learningRates()),
+          },
+        });
+        [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O in
     }
-    return { status: 'FINISHED', steps: step, epochsCompleted, final, testPredictions };
-  } finally {
-    trainX.dispose();
-    trainY.dispose();
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const evalStart = performance.now();
+    const test = evaluate(model, data.test, numClasses, options.evalBatchSize);
+    testPredictions = test.predictions;
+    final = {
+      train_loss: epochLoss / epochExamples,
+      train_accuracy: epochCorrect / epochExamples,
+      test_loss: test.loss,
+      test_accuracy: test.accuracy,
+      examples_per_sec: epochExamples / trainSeconds,
+      epoch_time_s: trainSeconds,
+      eval_time_s: (performance.now() - evalStart) / 1000,
+    };
+    const record: MetricRecord = { step, epoch, timestamp: Date.now(), metrics: final };
+    events.metrics(record);
+    epochsCompleted = epoch;
+    events.epochEnd?.(record, { numTensors: tf.memory().numTensors });
   }
+  return { status: 'FINISHED', steps: step, epochsCompleted, final, testPredictions };
 }
 
 /** One optimisation step on the rows `batch` of the training tensors; returns its mean loss and hits. */
@@ -147,16 +147,13 @@ function trainStep(
   model: tf.LayersModel,
   optimizer: GroupedOptimizer,
   variables: tf.Variable[],
-  trainX: tf.Tensor2D,
-  trainY: tf.Tensor1D,
+  source: BatchSource,
   batch: Int32Array,
   numClasses: number,
 ): { loss: number; correct: number } {
   let correct: tf.Scalar | undefined;
   const loss = tf.tidy(() => {
-    const indices = tf.tensor1d(batch, 'int32');
-    const x = tf.gather(trainX, indices);
-    const y = tf.gather(trainY, indices);
+    const { x, y } = source.batch(batch, true);
     const { value, grads } = tf.variableGrads(() => {
       const logits = model.apply(x, { training: true }) as tf.Tensor2D;
       correct = tf.keep(countCorrect(logits, y));
@@ -178,15 +175,14 @@ function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
 }
 
 /** Mean loss, accuracy and predictions of `model` on a split, in batches, without training behaviour. */
-export function evaluate(model: tf.LayersModel, split: EncodedSplit, maxLen: number, numClasses: number, batchSize: number): Evaluation {
+export function evaluate(model: tf.LayersModel, split: BatchSource, numClasses: number, batchSize: number): Evaluation {
   const predictions = new Int32Array(split.count);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const end = Math.min(start + batchSize, split.count);
     const [batchLoss, batchCorrect, batchPredictions] = tf.tidy(() => {
-      const x = tf.tensor2d(split.ids.subarray(start * maxLen, end * maxLen), [end - start, maxLen], 'int32');
-      const y = tf.tensor1d(split.labels.subarray(start, end), 'int32');
+      const { x, y } = split.batch(indexRange(start, end), false);
       const logits = model.apply(x, { training: false }) as tf.Tensor2D;
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, undefined, tf.Reduction.SUM);
       const predicted = tf.argMax(logits, 1);

@@ -42,7 +42,10 @@ export class GroupedOptimizer {
     for (const group of this.trainableGroups()) {
       for (const variable of group.variables) {
         const value = variableOf(variable);
-        this.state.set(value.name, rule.slots.map(() => tf.variable(tf.zerosLike(value), false)));
+        this.state.set(
+          value.name,
+          rule.slots.map(() => tf.variable(tf.zerosLike(value), false)),
+        );
       }
     }
   }

@@ -26,8 +26,7 @@ export type ParamGroupConfig = Static<typeof ParamGroupSchema>;
 /** The `param_groups` option shared by every optimizer. */
 export const ParamGroupsSchema = Type.Array(ParamGroupSchema, {
   default: [],
-  description:
-    'Ordered parameter groups. A variable that matches no group is in the default group; one that matches two is an error.',
+  description: 'Ordered parameter groups. A variable that matches no group is in the default group; one that matches two is an error.',
 });
 
 /** A resolved group: its variables and hyper-parameters. */
@@ -66,7 +65,10 @@ export function resolveParamGroups(
       try {
         return new RegExp(pattern);
       } catch (error) {
-        errors.push({ path: ['optimizer', 'param_groups', g, 'match', p], message: `not a valid regular expression: ${(error as Error).message}` });
+        errors.push({
+          path: ['optimizer', 'param_groups', g, 'match', p],
+          message: `not a valid regular expression: ${(error as Error).message}`,
+        });
         return undefined;
       }
     }),
