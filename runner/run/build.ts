@@ -22,7 +22,7 @@ export interface BuiltExperiment {
 export async function buildExperiment(config: ExperimentConfig, context: BuildContext): Promise<BuiltExperiment> {
   const data = await prepareData(config, context);
   try {
-    const model = models.build(config.model, {
+    const model = await models.build(config.model, {
       numClasses: data.classes.length,
       inputShape: data.inputShape,
       vocabSize: data.vocab?.size,
