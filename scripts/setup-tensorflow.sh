@@ -98,7 +98,7 @@ in_place() {
 }
 
 # Lists the CUDA library folders, one per line (for LD_LIBRARY_PATH).
-cuda_lib_dirs() { for d in "$cuda"/nvidia/*/lib; do [ -d "$d" ] && echo "$d"; done; }
+cuda_lib_dirs() { for d in "$cuda"/nvidia/*/lib; do if [ -d "$d" ]; then echo "$d"; fi; done; }
 
 # Imports the package and multiplies two matrices; prints what it found.
 check_load() {
@@ -213,10 +213,10 @@ if [ -f "$built" ] && [ "$force" = 0 ]; then
 else
   say "building the addon from source (node-gyp, Node headers from $nodedir)"
   # disturl to a closed port: should node-gyp ever want to download headers, it fails at once
+  pre_gyp=$(cd "$pkgdir" && node -p 'require.resolve("@mapbox/node-pre-gyp/bin/node-pre-gyp", { paths: [process.cwd()] })')
   run env npm_config_nodedir="$nodedir" npm_config_node_gyp="$node_gyp" \
-    npm_config_disturl=http://127.0.0.1:9 npm_config_dist_url=http://127.0.0.1:9 \
-    JOBS="$(nproc)" bash -c 'cd "$1" && node "$2" install --build-from-source --update-binary=false --loglevel=warn' \
-    _ "$pkgdir" "$(cd "$pkgdir" && node -p 'require.resolve("@mapbox/node-pre-gyp/bin/node-pre-gyp", { paths: [process.cwd()] })')"
+    npm_config_disturl=http://127.0.0.1:9 npm_config_dist_url=http://127.0.0.1:9 JOBS="$(nproc)" \
+    node "$pre_gyp" install --directory="$pkgdir" --build-from-source --update-binary=false --loglevel=warn
   [ "$dry" = 1 ] || [ -f "$addon" ] || die "the build finished without $addon"
   run rm -rf "$pkgdir/build"
   run rm -rf "$extracted/addon"
