@@ -485,7 +485,9 @@ export function artifactRequestPath(artifactUri: string, artifactPath: string): 
     );
   }
   const segments = [...(match[1] ?? '').split('/'), ...artifactPath.split('/')].filter((s) => s !== '');
-  if (segments.some((s) => s === '.' || s === '..')) throw new Error(`Invalid artifact path "${artifactPath}"`);
+  if (segments.some((s) => s === '.' || s === '..') || artifactPath.includes('#') || artifactPath.includes('\\')) {
+    throw new MlflowError(`MLflow does not take the artifact path "${artifactPath}": no '.' or '..' segments, '#' or '\\'.`, undefined, 'INVALID_ARTIFACT_PATH', false);
+  }
   return `${ARTIFACTS_API}/${segments.map(encodeURIComponent).join('/')}`;
 }
 
@@ -508,10 +510,12 @@ function snippet(text: string): string {
 
 function networkCode(error: unknown): string {
   let e: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
   for (let i = 0; i < 5 && e; i++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
+    if (e instanceof Error && e !== error) message = e.message;
     e = (e as { cause?: unknown }).cause;
   }
-  return error instanceof Error ? error.message : String(error);
+  return message;
 }

@@ -60,7 +60,7 @@ export function artifactFiles(localPath: string, artifactPath: string, runDir?: 
       return; // gone meanwhile
     }
     if (stat.isDirectory()) {
-      for (const name of readdirSync(local).sort()) walk(join(local, name), path ? `${path}/${name}` : name);
+      for (const name of readdirSync(local).sort()) walk(join(local, name), path ? `${path}/${artifactName(name)}` : artifactName(name));
     } else if (stat.isFile()) {
       const relToRun = runDir ? relative(runDir, local).split(sep).join('/') : undefined;
       if (relToRun !== undefined && isPrivateRunFile(relToRun)) return;
@@ -69,6 +69,11 @@ export function artifactFiles(localPath: string, artifactPath: string, runDir?: 
   };
   walk(localPath, artifactPath);
   return out;
+}
+
+/** A file name as MLflow takes it in an artifact path ('#' and '\\' are refused there). */
+export function artifactName(name: string): string {
+  return name.replace(/[#\\]/g, '_');
 }
 
 /** Size and mtime of an uploaded file, kept in the run record so sync can skip unchanged files. */

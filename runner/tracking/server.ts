@@ -50,10 +50,10 @@ export interface StartServerOptions {
   mlflowBin?: string;
 }
 
-/** The mlflow executable the runner uses: $RUNNER_MLFLOW, else the project's .venv/bin/mlflow; undefined if neither exists. */
+/** The mlflow executable the runner uses: $RUNNER_MLFLOW when set, else the project's .venv/bin/mlflow; undefined if it does not exist. */
 export function findMlflow(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.RUNNER_MLFLOW, join(PROJECT_ROOT, '.venv', 'bin', 'mlflow')];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+  const candidate = env.RUNNER_MLFLOW || join(PROJECT_ROOT, '.venv', 'bin', 'mlflow');
+  return existsSync(candidate) ? candidate : undefined;
 }
 
 /** A TCP port that was free on `host` a moment ago. */
@@ -90,7 +90,7 @@ function installExitHook(): void {
 export async function startMlflowServer(options: StartServerOptions): Promise<MlflowServer> {
   const bin = options.mlflowBin ?? findMlflow();
   if (!bin || !existsSync(bin)) {
-    throw new MlflowNotInstalledError(`MLflow is not installed (no ${options.mlflowBin ?? '.venv/bin/mlflow'}); install it with ${INSTALL_HINT}.`);
+    throw new MlflowNotInstalledError(`MLflow is not installed (no ${options.mlflowBin ?? process.env.RUNNER_MLFLOW ?? '.venv/bin/mlflow'}); install it with ${INSTALL_HINT}.`);
   }
   const tries = options.port === undefined ? 3 : 1;
   let lastError: unknown;

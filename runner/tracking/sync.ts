@@ -218,3 +218,8 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
     synced: false,
   };
 }
+
+/** True when a folder looks like a run folder (has metrics.jsonl, config.yaml or tracking.json). */
+export function looksLikeRunDir(dir: string): boolean {
+  return ['metrics.jsonl', 'config.yaml', 'tracking.json'].some((name) => existsSync(join(dir, name)));
+}

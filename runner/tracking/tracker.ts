@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -577,9 +577,4 @@ function isInside(dir: string, path: string): boolean {
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-/** True when a run folder exists and looks like one (has metrics.jsonl or config.yaml). */
-export function looksLikeRunDir(dir: string): boolean {
-  return existsSync(join(dir, 'metrics.jsonl')) || existsSync(join(dir, 'config.yaml')) || existsSync(join(dir, 'tracking.json'));
 }
