@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { describeBackend, selectBackend, type BackendReport } from '../backend/select.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -11,6 +12,7 @@ import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
 import { classificationReport } from './report.ts';
+import { trainingCurvesPng, type EpochPoint } from './plot.ts';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -65,6 +67,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     );
     let result: LoopResult | undefined;
     let failure: unknown;
+    const curve: EpochPoint[] = [];
     try {
       result = await trainLoop(
         built.model,
@@ -82,7 +85,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         {
           metrics: (record: MetricRecord) => folder.appendMetrics(record),
           progress: (p) => progress.step(p),
-          epochEnd: (record) => progress.epoch(record, config.train.epochs),
+          epochEnd: (record) => {
+            curve.push({ epoch: record.epoch, ...record.metrics });
+            writeFileSync(folder.path('training_curves.png'), trainingCurvesPng(curve)); // redrawn every epoch
+            progress.epoch(record, config.train.epochs);
+          },
           shouldStop: () => options.signal?.aborted ?? false,
         },
       );

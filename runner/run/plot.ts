@@ -1,0 +1,267 @@
+import { deflateSync } from 'node:zlib';
+
+/** One epoch's metrics as the plot reads them (the loop's epoch record). */
+export interface EpochPoint {
+  epoch: number;
+  train_loss?: number;
+  test_loss?: number;
+  train_accuracy?: number;
+  test_accuracy?: number;
+}
+
+type Rgb = readonly [number, number, number];
+
+const WHITE: Rgb = [255, 255, 255];
+const BLACK: Rgb = [0, 0, 0];
+const GRID: Rgb = [228, 228, 228];
+/** Series colours: train (blue) and test (orange). */
+export const TRAIN_COLOR: Rgb = [31, 119, 180];
+export const TEST_COLOR: Rgb = [255, 127, 14];
+
+/** An RGB raster with the few drawing operations the plot needs. */
+export class Raster {
+  readonly pixels: Uint8Array;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = WHITE,
+  ) {
+    this.pixels = new Uint8Array(width * height * 3);
+    for (let i = 0; i < this.pixels.length; i += 3) this.pixels.set(background, i);
+  }
+
+  /** Colours one pixel (ignored outside the image). */
+  set(x: number, y: number, color: Rgb): void {
+    x = Math.round(x);
+    y = Math.round(y);
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    this.pixels.set(color, (y * this.width + x) * 3);
+  }
+
+  /** The colour of one pixel. */
+  get(x: number, y: number): Rgb {
+    const i = (y * this.width + x) * 3;
+    return [this.pixels[i]!, this.pixels[i + 1]!, this.pixels[i + 2]!];
+  }
+
+  /** A filled axis-aligned rectangle. */
+  fill(x0: number, y0: number, x1: number, y1: number, color: Rgb): void {
+    for (let y = Math.round(y0); y <= Math.round(y1); y++) for (let x = Math.round(x0); x <= Math.round(x1); x++) this.set(x, y, color);
+  }
+
+  /** A straight line `thickness` pixels wide. */
+  line(x0: number, y0: number, x1: number, y1: number, color: Rgb, thickness = 1): void {
+    const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
+    const r = (thickness - 1) / 2;
+    for (let s = 0; s <= steps; s++) {
+      const x = x0 + ((x1 - x0) * s) / steps;
+      const y = y0 + ((y1 - y0) * s) / steps;
+      if (thickness <= 1) this.set(x, y, color);
+      else this.fill(x - r, y - r, x + r, y + r, color);
+    }
+  }
+
+  /** Text in the built-in 5×7 font, `scale` pixels per font pixel; returns its width. */
+  text(x: number, y: number, text: string, color: Rgb, scale = 2): number {
+    let cursor = x;
+    for (const char of text) {
+      const glyph = FONT[char] ?? FONT['?']!;
+      glyph.forEach((row, gy) => {
+        for (let gx = 0; gx < 5; gx++)
+          if (row[gx] === '#')
+            this.fill(cursor + gx * scale, y + gy * scale, cursor + (gx + 1) * scale - 1, y + (gy + 1) * scale - 1, color);
+      });
+      cursor += 6 * scale;
+    }
+    return cursor - x - scale;
+  }
+}
+
+/** Width in pixels of `text` drawn by `Raster.text`. */
+export function textWidth(text: string, scale = 2): number {
+  return text.length === 0 ? 0 : [...text].length * 6 * scale - scale;
+}
+
+const glyphs: Record<string, string> = {
+  '0': '.###.|#...#|#..##|#.#.#|##..#|#...#|.###.',
+  '1': '..#..|.##..|..#..|..#..|..#..|..#..|.###.',
+  '2': '.###.|#...#|....#|...#.|..#..|.#...|#####',
+  '3': '#####|...#.|..#..|...#.|....#|#...#|.###.',
+  '4': '...#.|..##.|.#.#.|#..#.|#####|...#.|...#.',
+  '5': '#####|#....|####.|....#|....#|#...#|.###.',
+  '6': '..##.|.#...|#....|####.|#...#|#...#|.###.',
+  '7': '#####|....#|...#.|..#..|.#...|.#...|.#...',
+  '8': '.###.|#...#|#...#|.###.|#...#|#...#|.###.',
+  '9': '.###.|#...#|#...#|.####|....#|...#.|.##..',
+  '.': '.....|.....|.....|.....|.....|.##..|.##..',
+  '-': '.....|.....|.....|#####|.....|.....|.....',
+  ' ': '.....|.....|.....|.....|.....|.....|.....',
+  '?': '.###.|#...#|....#|...#.|..#..|.....|..#..',
+  a: '.....|.....|.###.|....#|.####|#...#|.####',
+  c: '.....|.....|.###.|#....|#....|#...#|.###.',
+  e: '.....|.....|.###.|#...#|#####|#....|.###.',
+  h: '#....|#....|#.##.|##..#|#...#|#...#|#...#',
+  i: '..#..|.....|.##..|..#..|..#..|..#..|.###.',
+  l: '.##..|..#..|..#..|..#..|..#..|..#..|.###.',
+  n: '.....|.....|#.##.|##..#|#...#|#...#|#...#',
+  o: '.....|.....|.###.|#...#|#...#|#...#|.###.',
+  p: '.....|.....|####.|#...#|####.|#....|#....',
+  r: '.....|.....|#.##.|##..#|#....|#....|#....',
+  s: '.....|.....|.###.|#....|.###.|....#|####.',
+  t: '.#...|.#...|###..|.#...|.#...|.#..#|..##.',
+  u: '.....|.....|#...#|#...#|#...#|#..##|.##.#',
+  y: '.....|.....|#...#|#...#|.####|....#|.###.',
+};
+const FONT: Record<string, string[]> = Object.fromEntries(Object.entries(glyphs).map(([c, g]) => [c, g.split('|')]));
+
+/** About five round tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
+export function niceTicks(lo: number, hi: number, target = 5): number[] {
+  if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const raw = (hi - lo) / target;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toFixed(12)));
+  return ticks;
+}
+
+function decimalsOf(ticks: number[]): number {
+  if (ticks.length < 2) return 2;
+  const step = Math.abs(ticks[1]! - ticks[0]!);
+  return Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+}
+
+interface Series {
+  label: string;
+  color: Rgb;
+  points: [number, number][];
+}
+
+/** Draws one panel (axes, grid, ticks, title, series) into the box x0..x0+w, y0..y0+h. */
+function panel(raster: Raster, box: { x: number; y: number; w: number; h: number }, title: string, series: Series[], epochs: number[]) {
+  const values = series.flatMap((s) => s.points.map((p) => p[1]));
+  if (values.length === 0) return;
+  const left = box.x + 70;
+  const right = box.x + box.w - 15;
+  const top = box.y + 34;
+  const bottom = box.y + box.h - 46;
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 0.05;
+  lo -= pad;
+  hi += pad;
+  const yTicks = niceTicks(lo, hi);
+  lo = Math.min(lo, yTicks[0]!);
+  hi = Math.max(hi, yTicks.at(-1)!);
+  const firstEpoch = Math.min(...epochs);
+  const lastEpoch = Math.max(...epochs, firstEpoch + 1);
+  const xOf = (epoch: number) => left + ((epoch - firstEpoch) / (lastEpoch - firstEpoch)) * (right - left);
+  const yOf = (value: number) => bottom - ((value - lo) / (hi - lo)) * (bottom - top);
+  const decimals = decimalsOf(yTicks);
+  for (const tick of yTicks) {
+    const y = yOf(tick);
+    raster.line(left, y, right, y, GRID);
+    const label = tick.toFixed(decimals);
+    raster.text(left - 8 - textWidth(label), y - 7, label, BLACK);
+  }
+  const xStep = Math.max(1, Math.ceil((lastEpoch - firstEpoch) / 10));
+  for (let epoch = firstEpoch; epoch <= lastEpoch; epoch += xStep) {
+    const x = xOf(epoch);
+    raster.line(x, bottom, x, bottom + 5, BLACK);
+    const label = String(epoch);
+    raster.text(x - textWidth(label) / 2, bottom + 10, label, BLACK);
+  }
+  raster.line(left, top, left, bottom, BLACK);
+  raster.line(left, bottom, right, bottom, BLACK);
+  raster.text((left + right) / 2 - textWidth('epoch') / 2, bottom + 28, 'epoch', BLACK);
+  raster.text((left + right) / 2 - textWidth(title) / 2, box.y + 8, title, BLACK);
+  let legendX = right - 10;
+  for (const s of [...series].reverse()) {
+    legendX -= textWidth(s.label) + 26;
+    raster.fill(legendX, top + 8, legendX + 14, top + 11, s.color);
+    raster.text(legendX + 20, top + 3, s.label, BLACK);
+  }
+  for (const s of series) {
+    const pts = s.points.map(([e, v]) => [xOf(e), yOf(v)] as const);
+    for (let i = 1; i < pts.length; i++) raster.line(pts[i - 1]![0], pts[i - 1]![1], pts[i]![0], pts[i]![1], s.color, 3);
+    for (const [x, y] of pts) raster.fill(x - 3, y - 3, x + 3, y + 3, s.color);
+  }
+}
+
+/** The training-curve image: loss (left) and accuracy (right) per epoch, train and test; an RGB raster. */
+export function drawTrainingCurves(points: readonly EpochPoint[], width = 960, height = 380): Raster {
+  const raster = new Raster(width, height);
+  const epochs = points.map((p) => p.epoch);
+  const seriesOf = (key: keyof EpochPoint, label: string, color: Rgb): Series => ({
+    label,
+    color,
+    points: points.filter((p) => Number.isFinite(p[key])).map((p) => [p.epoch, p[key] as number]),
+  });
+  const half = Math.floor(width / 2);
+  panel(
+    raster,
+    { x: 0, y: 0, w: half, h: height },
+    'loss',
+    [seriesOf('train_loss', 'train', TRAIN_COLOR), seriesOf('test_loss', 'test', TEST_COLOR)],
+    epochs,
+  );
+  panel(
+    raster,
+    { x: half, y: 0, w: width - half, h: height },
+    'accuracy',
+    [seriesOf('train_accuracy', 'train', TRAIN_COLOR), seriesOf('test_accuracy', 'test', TEST_COLOR)],
+    epochs,
+  );
+  return raster;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (ISO-HDLC, as PNG and zlib use it). */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** Encodes an RGB raster as a PNG (8-bit truecolour, no interlace, zlib-deflated scanlines). */
+export function encodePng(raster: Raster): Buffer {
+  const { width, height, pixels } = raster;
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter method 0, no interlace
+  const stride = width * 3;
+  const scanlines = Buffer.alloc((stride + 1) * height);
+  for (let y = 0; y < height; y++) scanlines.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1); // filter 0
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(scanlines, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+/** The training-curve PNG of a run's epoch records. */
+export function trainingCurvesPng(points: readonly EpochPoint[]): Buffer {
+  return encodePng(drawTrainingCurves(points));
+}
