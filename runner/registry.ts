@@ -1,4 +1,5 @@
 import type { Static, TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /** Everything a component builder may need from the run that builds it. */
 export interface BuildContext {
@@ -65,8 +66,15 @@ export class Registry<Built, Context = BuildContext> {
 
   /** Builds the component named by `config.type` with the rest of `config` as its params. */
   build(config: { type: string } & Record<string, unknown>, context: Context): Built {
-    const { type, ...params } = config;
-    return this.get(type).build(params as never, context);
+    const { type, ...given } = config;
+    const component = this.get(type);
+    // Configs arrive validated with defaults applied; programmatic callers get the same guarantees.
+    const params = Value.Default(component.params, structuredClone(given));
+    if (!Value.Check(component.params, params)) {
+      const problems = [...Value.Errors(component.params, params)].slice(0, 3).map((e) => `${e.path || '/'} ${e.message}`);
+      throw new Error(`invalid params for ${this.kind} '${type}': ${problems.join('; ')}`);
+    }
+    return component.build(params as never, context);
   }
 
   /** Registered names in registration order. */

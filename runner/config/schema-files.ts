@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../registry.ts';
-import { componentKinds, componentSchema, experimentJsonSchema, structuredCloneSchema } from './schema.ts';
+import { componentKinds, componentSchema, experimentJsonSchema, optionalDefaults, structuredCloneSchema } from './schema.ts';
 
 /** The generated schema files by name: the experiment schema and one per component kind. */
 export function schemaFiles(): Record<string, string> {
@@ -12,7 +12,7 @@ export function schemaFiles(): Record<string, string> {
       $schema: 'http://json-schema.org/draft-07/schema#',
       title: `runner ${kind} components`,
       description: `Every registered ${kind}: pick one with 'type'.`,
-      oneOf: components.map((c) => structuredCloneSchema(componentSchema(kind, c))),
+      oneOf: components.map((c) => optionalDefaults(structuredCloneSchema(componentSchema(kind, c)))),
     });
   }
   return files;

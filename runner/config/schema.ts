@@ -169,10 +169,32 @@ export type ExperimentConfig = Static<typeof ExperimentSchema>;
 
 /** The complete experiment JSON Schema, with every registered component under `$defs`. */
 export function experimentJsonSchema(): Record<string, unknown> {
-  return { $schema: 'http://json-schema.org/draft-07/schema#', ...structuredCloneSchema(ExperimentSchema), $defs: componentDefinitions() };
+  return optionalDefaults({
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    ...structuredCloneSchema(ExperimentSchema),
+    $defs: componentDefinitions(),
+  });
 }
 
 /** A plain JSON copy of a TypeBox schema (symbols dropped). */
 export function structuredCloneSchema(schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+/**
+ * Removes keys that have a default from `required` everywhere in a JSON schema (in place): TypeBox
+ * marks them required, but users may leave them out (the validator fills them in, editors must not
+ * ask for them).
+ */
+export function optionalDefaults<T>(schema: T): T {
+  if (Array.isArray(schema)) schema.forEach(optionalDefaults);
+  else if (schema && typeof schema === 'object') {
+    const node = schema as { properties?: Record<string, { default?: unknown }>; required?: string[] } & Record<string, unknown>;
+    if (node.properties && node.required) {
+      node.required = node.required.filter((key) => node.properties![key]?.default === undefined);
+      if (node.required.length === 0) delete node.required;
+    }
+    Object.values(node).forEach(optionalDefaults);
+  }
+  return schema;
 }

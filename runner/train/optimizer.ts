@@ -44,7 +44,7 @@ export class GroupedOptimizer {
         const value = variableOf(variable);
         this.state.set(
           value.name,
-          rule.slots.map(() => tf.variable(tf.zerosLike(value), false)),
+          rule.slots.map(() => tf.tidy(() => tf.variable(tf.zerosLike(value), false))),
         );
       }
     }

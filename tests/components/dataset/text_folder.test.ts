@@ -1,0 +1,68 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { datasets } from '../../../components/dataset/index.ts';
+import { UserError } from '../../../runner/errors.ts';
+import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
+
+const context = { configDir: '.', warn() {} };
+const load = (path: string, extra: Record<string, unknown> = {}) => datasets.build({ type: 'text_folder', path, ...extra }, context);
+
+async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, UserError);
+    assert.match((error as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected an error matching ${pattern}`);
+}
+
+test('reads both splits, classes sorted, newlines removed', async () => {
+  const root = writeTree(tempDir(), {
+    'train/pos/1.txt': 'good\nfilm',
+    'train/neg/1.txt': 'bad film',
+    'train/neg/2.txt': 'awful',
+    'test/pos/1.txt': 'great',
+    'test/neg/1.txt': 'dull',
+    'train/pos/ignored.md': 'not read',
+  });
+  const data = await load(root);
+  assert.equal(data.classes, ['neg', 'pos']);
+  assert.equal(data.train.texts, ['bad film', 'awful', 'goodfilm']);
+  assert.equal([...data.train.labels], [0, 0, 1]);
+  assert.equal([...data.test.labels], [0, 1]);
+});
+
+test('explicit class order sets label indices', async () => {
+  const data = await load(fixture('sentences'), { classes: ['pos', 'neg'] });
+  assert.is(data.classes[0], 'pos');
+  assert.is(data.train.labels[0], 1, 'first file read is under neg/');
+  assert.is(data.train.texts.length, 300);
+});
+
+test('clear errors naming the file or folder', async () => {
+  await rejects(load('/nonexistent/corpus'), /The 'train' split folder \/nonexistent\/corpus\/train does not exist/);
+  await rejects(load(writeTree(tempDir(), { 'train/pos/1.txt': 'x', 'train/neg/1.txt': 'y' })), /'test' split folder .* does not exist/);
+  await rejects(
+    load(writeTree(tempDir(), { 'train/pos/1.txt': '', 'train/neg/1.txt': 'y', 'test/pos/1.txt': 'a', 'test/neg/1.txt': 'b' })),
+    /train\/pos\/1.txt is empty/,
+  );
+  await rejects(
+    load(
+      writeTree(tempDir(), {
+        'train/pos/1.txt': new Uint8Array([0x66, 0xff, 0xfe]),
+        'train/neg/1.txt': 'y',
+        'test/pos/1.txt': 'a',
+        'test/neg/1.txt': 'b',
+      }),
+    ),
+    /1.txt is not valid UTF-8/,
+  );
+  await rejects(
+    load(writeTree(tempDir(), { 'train/pos/1.txt': 'x', 'train/neg/1.txt': 'y', 'test/pos/1.txt': 'a', 'test/meh/1.txt': 'b' })),
+    /label sets of the splits differ/,
+  );
+});
+
+test.run();

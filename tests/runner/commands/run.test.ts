@@ -1,0 +1,141 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/files.ts';
+
+function onlyRunDir(runsDir: string, experiment: string): string {
+  const runs = readdirSync(join(runsDir, experiment));
+  assert.is(runs.length, 1);
+  return join(runsDir, experiment, runs[0]!);
+}
+
+const readMetrics = (runDir: string) =>
+  readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { step: number; epoch: number; metrics: Record<string, number> });
+
+test('runner run configs/quickstart.yaml: trains on the native backend and writes the run folder', async () => {
+  const runsDir = tempDir();
+  const result = await runCli(['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'tracking=false']);
+  assert.is(result.code, 0, result.stderr);
+  const runDir = onlyRunDir(runsDir, 'quickstart');
+  for (const file of [
+    'config.yaml',
+    'vocab.txt',
+    'metrics.jsonl',
+    'summary.json',
+    'model/model.json',
+    'model/weights.bin',
+    'classification_report.json',
+  ]) {
+    assert.ok(existsSync(join(runDir, file)), `${file} missing`);
+  }
+  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+  assert.is(summary.status, 'FINISHED');
+  assert.is(summary.epochs_completed, 5);
+  assert.ok(summary.metrics.test_accuracy >= 0.8, `test accuracy ${summary.metrics.test_accuracy}`);
+  if (process.env.CI) assert.is(summary.backend.kind, 'native-cpu');
+  assert.match(summary.config_hash, /^[0-9a-f]{64}$/);
+  const epochs = readMetrics(runDir).filter((r) => 'test_accuracy' in r.metrics);
+  assert.equal(
+    epochs.map((r) => r.epoch),
+    [1, 2, 3, 4, 5],
+  );
+  assert.is(readFileSync(join(runDir, 'vocab.txt'), 'utf8').split('\n')[0], '<pad>');
+  assert.match(readFileSync(join(runDir, 'config.yaml'), 'utf8'), /tracking: false/);
+  assert.match(result.stderr, /epoch 5\/5: train loss/);
+});
+
+test('bad config: exit 2, file:line:col and a suggestion, no stack trace', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, readFileSync('configs/quickstart.yaml', 'utf8').replace('type: textcnn', 'type: textcn'));
+  const result = await runCli(['run', file]);
+  assert.is(result.code, 2);
+  assert.match(result.stderr, `${file}:13:`);
+  assert.match(result.stderr, "Did you mean 'textcnn'?");
+  assert.not.match(result.stderr, /\n\s+at /);
+});
+
+test('bad data: exit 2 with one paragraph; --debug shows the stack', async () => {
+  const args = ['run', 'configs/quickstart.yaml', '--set', 'data.dataset.path=/nonexistent'];
+  const plain = await runCli(args);
+  assert.is(plain.code, 2);
+  assert.match(plain.stderr, "The 'train' split folder /nonexistent/train does not exist");
+  assert.not.match(plain.stderr, /\n\s+at /);
+  const debug = await runCli([...args, '--debug']);
+  assert.match(debug.stderr, /\n\s+at /);
+});
+
+test('CLI usage errors exit 2; --help works everywhere', async () => {
+  assert.is((await runCli(['rnu'])).code, 2);
+  assert.match((await runCli(['rnu'])).stderr, "Did you mean 'run'?");
+  assert.is((await runCli(['run', '--bogus', 'x.yaml'])).code, 2);
+  for (const command of ['run', 'validate', 'components', 'schema']) {
+    const help = await runCli([command, '--help']);
+    assert.is(help.code, 0);
+    assert.match(help.stdout, `Usage: runner ${command}`);
+  }
+});
+
+test('--dry-run prints the resolved config, the model and its parameter groups, and trains nothing', async () => {
+  const runsDir = tempDir();
+  const result = await runCli(['run', 'configs/quickstart.yaml', '--dry-run', '--runs-dir', runsDir]);
+  assert.is(result.code, 0, result.stderr);
+  assert.match(result.stderr, 'parameter groups:');
+  assert.match(result.stderr, /head: lr 0\.01.*\n\s+dense\/kernel/);
+  assert.match(result.stderr, 'constant_embedding/embeddings');
+  assert.not.ok(existsSync(join(runsDir, 'quickstart')));
+});
+
+test('Ctrl-C: the run ends KILLED with exit 130 and its metrics on disk', async () => {
+  const runsDir = tempDir();
+  let sent = false;
+  const result = await runCli(
+    ['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'train.epochs=500', '--set', 'tracking=false'],
+    {
+      onStart(child) {
+        const poll = setInterval(() => {
+          const dir = join(runsDir, 'quickstart');
+          if (sent || !existsSync(dir)) return;
+          const [run] = readdirSync(dir);
+          const metrics = run && join(dir, run, 'metrics.jsonl');
+          if (metrics && existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3) {
+            sent = true;
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('close', () => clearInterval(poll));
+      },
+    },
+  );
+  assert.ok(sent, 'never saw metrics');
+  assert.is(result.code, 130, result.stderr);
+  const runDir = onlyRunDir(runsDir, 'quickstart');
+  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+  assert.is(summary.status, 'KILLED');
+  assert.ok(readMetrics(runDir).length >= 3);
+});
+
+test('runner validate: ok and invalid files, exit code 2 when any is invalid', async () => {
+  const ok = await runCli(['validate', 'configs/quickstart.yaml']);
+  assert.is(ok.code, 0);
+  const dir = tempDir();
+  writeFileSync(join(dir, 'bad.yaml'), 'name: x\n');
+  const bad = await runCli(['validate', 'configs/quickstart.yaml', join(dir, 'bad.yaml')]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stdout, "missing required key 'data'");
+});
+
+test('runner components lists every kind with params and defaults', async () => {
+  const result = await runCli(['components']);
+  assert.is(result.code, 0);
+  assert.match(result.stdout, /model:\n\s+textcnn/);
+  assert.match(result.stdout, /kernel_sizes \(list of integer, default \[3,4,5\]\)/);
+});
+
+test.run();
