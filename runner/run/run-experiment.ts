@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { describeBackend, selectBackend, type BackendReport } from '../backend/select.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -7,7 +6,10 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
-import { buildExperiment, describeBuilt, disposeBuilt } from './build.ts';
+import { buildExperiment, describeBuilt, disposeBuilt, type BuiltExperiment } from './build.ts';
+import { createTracker } from '../tracking/tracker.ts';
+import { join, relative } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
@@ -46,15 +48,32 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
   const context = { configDir: loaded.file.replace(/[/\\][^/\\]*$/, ''), warn: (m: string) => progress.warn(m) };
 
   return withSeededMathRandom(config.seed, async () => {
-    const built = await buildExperiment(config, context);
-    for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
     if (options.dryRun) {
+      const built = await buildExperiment(config, context);
+      for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
       progress.info(`# resolved config of ${loaded.file}\n${stringify(config, { lineWidth: 0 })}\n${describeBuilt(built)}`);
       disposeBuilt(built);
       return { status: 'DRY_RUN', metrics: {}, backend };
     }
     const folder = new RunFolder(options.runsDir, config.name);
     options.onRunFolder?.(folder);
+    // Created before the data loads, so the embedded MLflow server starts meanwhile.
+    const tracker = createTracker({
+      tracking: config.tracking,
+      runDir: folder.dir,
+      configName: config.name,
+      storeDir: join(options.runsDir, 'mlflow'),
+      log: (line) => progress.info(`tracking: ${line}`),
+    });
+    let built: BuiltExperiment;
+    try {
+      built = await buildExperiment(config, context);
+    } catch (error) {
+      await tracker.finish('FAILED', error);
+      rmSync(folder.dir, { recursive: true, force: true });
+      throw error;
+    }
+    for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
     const started = Date.now();
     const hash = configHash(config);
     folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
@@ -69,6 +88,18 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     let failure: unknown;
     const curve: EpochPoint[] = [];
     try {
+      await tracker.start({
+        experiment: config.name,
+        runName: config.tracking ? config.tracking.run_name : undefined,
+        description: config.description,
+        params: config as unknown as Record<string, unknown>,
+        configHash: hash,
+        backend: describeBackend(backend),
+        device: config.train.device,
+        sourceName: `runner run ${relative(process.cwd(), loaded.file) || loaded.file}`,
+        tags: process.env.RUNNER_PARENT_RUN_ID ? { 'mlflow.parentRunId': process.env.RUNNER_PARENT_RUN_ID } : {},
+        startTime: started,
+      });
       result = await trainLoop(
         built.model,
         built.optimizer,
@@ -83,7 +114,10 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           seed: config.seed,
         },
         {
-          metrics: (record: MetricRecord) => folder.appendMetrics(record),
+          metrics: (record: MetricRecord) => {
+            folder.appendMetrics(record);
+            tracker.metrics(record);
+          },
           progress: (p) => progress.step(p),
           epochEnd: (record) => {
             curve.push({ epoch: record.epoch, ...record.metrics });
@@ -107,7 +141,6 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       disposeBuilt(built);
     }
     const status = failure ? 'FAILED' : result!.status;
-    const git = gitInfo(context.configDir);
     folder.writeJson('summary.json', {
       status,
       run_id: folder.runId,
@@ -121,10 +154,12 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       data_seconds: built.data.dataSeconds,
       started_at: new Date(started).toISOString(),
       duration_s: (Date.now() - started) / 1000,
-      git: git ?? null,
+      git: gitInfo(context.configDir) ?? null,
       runner_version: runnerVersion(),
+      mlflow_run_id: tracker.runId ?? null,
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
     });
+    await tracker.finish(status, failure);
     return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, error: failure };
   });
 }
