@@ -47,3 +47,14 @@ export function missingFromLibraryPath(dirs: string[], env: NodeJS.ProcessEnv = 
   }));
   return dirs.filter((dir) => !listed.has(dir));
 }
+
+/** Libraries TensorFlow 2.21's GPU build opens by soname (CUDA 12, cuDNN 9). */
+export const CUDA_SONAMES = [
+  'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11',
+  'libcusparse.so.12', 'libcusolver.so.11', 'libcudnn.so.9',
+];
+
+/** The CUDA_SONAMES that none of `dirs` holds. */
+export function missingCudaLibraries(dirs: string[]): string[] {
+  return CUDA_SONAMES.filter((soname) => !dirs.some((dir) => existsSync(join(dir, soname))));
+}

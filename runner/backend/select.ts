@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { cudaLibraryDirs, gpuModels, missingFromLibraryPath, nvidiaDriver } from './cuda.ts';
+import { cudaLibraryDirs, gpuModels, missingCudaLibraries, missingFromLibraryPath, nvidiaDriver } from './cuda.ts';
 import { fixFor, loadAddon, locate, oneDnnEnabled, SETUP_COMMAND } from './native.ts';
 import type { NativeLayout, NativePackage, NativeProblem } from './native.ts';
 import { patchTensorFlow221Kernels } from './tf221.ts';
@@ -124,7 +124,15 @@ async function tryGpu(device: Device, from?: string): Promise<BackendReport | { 
     return strict ? refuse(p) : { problem: undefined };
   }
   if ('reason' in gpu) return refuse(gpu);
-  const missing = missingFromLibraryPath(cudaLibraryDirs(gpu.dir));
+  const dirs = cudaLibraryDirs(gpu.dir);
+  const absent = missingCudaLibraries(dirs);
+  if (absent.length > 0) {
+    return refuse({
+      reason: `the CUDA libraries are missing (${absent.join(', ')} not in ${gpu.dir}/deps/nvidia/*/lib)`,
+      fix: fixFor(GPU),
+    });
+  }
+  const missing = missingFromLibraryPath(dirs);
   if (missing.length > 0) {
     return refuse({
       reason: `the CUDA libraries are not on LD_LIBRARY_PATH (missing ${missing.length} folders, e.g. ${missing[0]}); `

@@ -36,15 +36,23 @@ export function assertClose(actual: Float32Array, expected: Float32Array, what: 
   let worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
     const excess = Math.abs(actual[i]! - expected[i]!) - (atol + rtol * Math.abs(expected[i]!));
-    if (!(excess <= worstExcess)) { worst = i; worstExcess = Number.isNaN(excess) ? Infinity : excess; }
+    if (!(excess <= worstExcess)) {
+      worst = i;
+      worstExcess = Number.isNaN(excess) ? Infinity : excess;
+    }
   }
-  assert.ok(worst < 0, worst < 0 ? what
-    : `${what}: element ${worst} is ${actual[worst]} on the native backend, ${expected[worst]} on pure JS`);
+  assert.ok(
+    worst < 0,
+    worst < 0 ? what : `${what}: element ${worst} is ${actual[worst]} on the native backend, ${expected[worst]} on pure JS`,
+  );
 }
 
 /** Asserts that results differ from zero, so agreement is not trivial. */
 export function assertNonTrivial(a: Float32Array, what: string): void {
-  assert.ok(a.some((x) => Math.abs(x) > 1e-3), `${what}: all values near zero`);
+  assert.ok(
+    a.some((x) => Math.abs(x) > 1e-3),
+    `${what}: all values near zero`,
+  );
 }
 
 /** The project's root folder. */
@@ -90,12 +98,22 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
 }
 
 /** Runs tests/runner/backend/fixtures/probe.ts in a fresh Node (a process picks its backend once). */
-export function probe(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; json: Record<string, unknown>; stderr: string } {
+export function probe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; json: Record<string, unknown>; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tests/runner/backend/fixtures/probe.ts'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
   });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let json: Record<string, unknown> = {};
-  try { json = JSON.parse(line) as Record<string, unknown>; } catch { json = { unparsed: r.stdout }; }
+  try {
+    json = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    json = { unparsed: r.stdout };
+  }
   return { status: r.status, json, stderr: r.stderr };
 }

@@ -26,7 +26,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 `;
 
-interface Seen { argv: string[]; pid: number; ppid: number; ld: string; reexeced: string | null }
+interface Seen {
+  argv: string[];
+  pid: number;
+  ppid: number;
+  ld: string;
+  reexeced: string | null;
+}
 
 /** A project with the real bin/runner.js, a reporting runner/cli.ts and, if asked, CUDA folders. */
 function project(withCuda: boolean): { dir: string; cudaDirs: string[]; remove: () => void } {
@@ -54,7 +60,9 @@ function project(withCuda: boolean): { dir: string; cudaDirs: string[]; remove: 
 
 function runSync(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [join(dir, 'bin/runner.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, RUNNER_REEXECED: '', RUNNER_NO_REEXEC: '', ...env }, timeout: 30_000,
+    encoding: 'utf8',
+    env: { ...process.env, RUNNER_REEXECED: '', RUNNER_NO_REEXEC: '', ...env },
+    timeout: 30_000,
   });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   return { ...r, seen: (line ? JSON.parse(line) : undefined) as Seen | undefined };
@@ -68,7 +76,9 @@ test('no CUDA libraries laid out: no second process, argv and exit code go throu
     assert.equal(r.seen?.argv, ['7', '--flag', 'a b']);
     assert.is(r.seen?.reexeced, '');
     assert.is(r.seen?.pid, r.pid, 'main ran in the process that was started');
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
 test('CUDA libraries laid out, LD_LIBRARY_PATH without them: one re-exec with them first', () => {
@@ -80,7 +90,9 @@ test('CUDA libraries laid out, LD_LIBRARY_PATH without them: one re-exec with th
     assert.is(r.seen?.reexeced, '1');
     assert.is(r.seen?.ppid, r.pid, 'main ran in a child of the started process');
     assert.is(r.seen?.ld, [...p.cudaDirs, '/opt/elsewhere'].join(':'));
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
 test('CUDA folders already on LD_LIBRARY_PATH, or RUNNER_NO_REEXEC=1: no re-exec', () => {
@@ -91,7 +103,9 @@ test('CUDA folders already on LD_LIBRARY_PATH, or RUNNER_NO_REEXEC=1: no re-exec
     assert.is(already.seen?.pid, already.pid);
     const off = runSync(p.dir, ['0'], { RUNNER_NO_REEXEC: '1' });
     assert.is(off.seen?.pid, off.pid);
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
 test('main throwing: its message, its exit code', () => {
@@ -100,45 +114,64 @@ test('main throwing: its message, its exit code', () => {
     const r = runSync(p.dir, ['throw']);
     assert.is(r.status, 2);
     assert.match(r.stderr, /bad input here/);
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
-test('re-exec\'d child killed by a signal: the launcher ends by the same signal', () => {
+test("re-exec'd child killed by a signal: the launcher ends by the same signal", () => {
   const p = project(true);
   try {
     const r = runSync(p.dir, ['die']);
     assert.is(r.signal, 'SIGKILL');
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
 /** Starts the launcher in `wait` mode, sends `signal` to the launcher's pid once main runs. */
 function signalled(dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; out: string; seen: Seen }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(dir, 'bin/runner.js'), 'wait'], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RUNNER_REEXECED: '', RUNNER_NO_REEXEC: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, RUNNER_REEXECED: '', RUNNER_NO_REEXEC: '' },
     });
     let out = '';
     let seen: Seen | undefined;
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit after ${signal}: ${out}`)); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit after ${signal}: ${out}`));
+    }, 30_000);
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk;
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line && !seen) { seen = JSON.parse(line) as Seen; child.kill(signal); }
+      if (line && !seen) {
+        seen = JSON.parse(line) as Seen;
+        child.kill(signal);
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, seen: seen! }); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, seen: seen! });
+    });
   });
 }
 
-test('SIGTERM and SIGINT sent to the launcher reach the re-exec\'d run, whose exit code comes back', async () => {
+test("SIGTERM and SIGINT sent to the launcher reach the re-exec'd run, whose exit code comes back", async () => {
   const p = project(true);
   try {
-    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const) {
       const r = await signalled(p.dir, signal);
       assert.is(r.seen.reexeced, '1');
       assert.match(r.out, new RegExp(`got ${signal}`));
       assert.is(r.code, code, r.out);
     }
-  } finally { p.remove(); }
+  } finally {
+    p.remove();
+  }
 });
 
 test.run();

@@ -38,7 +38,10 @@ test('conv1d forward and its gradients (input and filter), same and valid paddin
     const dy = values(dyShape, 5);
     await agree(`conv1d ${pad}`, () => {
       const f = (xi: tf.Tensor, wi: tf.Tensor): tf.Scalar =>
-        tf.conv1d(xi as tf.Tensor3D, wi as tf.Tensor3D, 1, pad).mul(tensor(dy)).sum();
+        tf
+          .conv1d(xi as tf.Tensor3D, wi as tf.Tensor3D, 1, pad)
+          .mul(tensor(dy))
+          .sum();
       const [gx, gw] = tf.grads(f)([tensor(x), tensor(w)]);
       return [tf.conv1d(tensor(x) as tf.Tensor3D, tensor(w) as tf.Tensor3D, 1, pad), gx!, gw!];
     });
@@ -46,16 +49,24 @@ test('conv1d forward and its gradients (input and filter), same and valid paddin
 });
 
 test('one LSTM step (basicLSTMCell) and the gradient of its output by the kernel', async () => {
-  const batch = 4, input = 12, units = 8;
+  const batch = 4,
+    input = 12,
+    units = 8;
   const xs = values([batch, input], 6);
   const h0 = values([batch, units], 7);
   const c0 = values([batch, units], 8);
   const kernel = values([input + units, 4 * units], 9);
   const bias = values([4 * units], 10);
   await agree('lstm', () => {
-    const step = (k: tf.Tensor): tf.Tensor[] => tf.basicLSTMCell(
-      tf.scalar(1), k as tf.Tensor2D, tensor(bias) as tf.Tensor1D, tensor(xs) as tf.Tensor2D,
-      tensor(c0) as tf.Tensor2D, tensor(h0) as tf.Tensor2D);
+    const step = (k: tf.Tensor): tf.Tensor[] =>
+      tf.basicLSTMCell(
+        tf.scalar(1),
+        k as tf.Tensor2D,
+        tensor(bias) as tf.Tensor1D,
+        tensor(xs) as tf.Tensor2D,
+        tensor(c0) as tf.Tensor2D,
+        tensor(h0) as tf.Tensor2D,
+      );
     const [c1, h1] = step(tensor(kernel));
     const gk = tf.grad((k: tf.Tensor) => step(k)[1]!.sum())(tensor(kernel));
     return [c1!, h1!, gk];

@@ -75,16 +75,41 @@ test('no native addon: pure JS with a loud warning giving the reason and the fix
     assert.match(warning!, /about 100x slower/);
     assert.match(warning!, /Why: the native addon of @tensorflow\/tfjs-node is not built/);
     assert.match(warning!, /Fix: npm run setup:tensorflow/);
-  } finally { t.remove(); }
+  } finally {
+    t.remove();
+  }
 });
 
 test('describeBackend: one line per kind', () => {
-  const gpu: BackendReport = { kind: 'native-gpu', tfBackend: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', tensorflowVersion: '2.21.0', oneDNN: true, gpus: ['NVIDIA H200'] };
+  const gpu: BackendReport = {
+    kind: 'native-gpu',
+    tfBackend: 'tensorflow',
+    package: '@tensorflow/tfjs-node-gpu',
+    tensorflowVersion: '2.21.0',
+    oneDNN: true,
+    gpus: ['NVIDIA H200'],
+  };
   assert.is(describeBackend(gpu), 'native GPU (@tensorflow/tfjs-node-gpu, TensorFlow 2.21.0, GPU: NVIDIA H200, oneDNN on)');
-  const cpu: BackendReport = { kind: 'native-cpu', tfBackend: 'tensorflow', package: '@tensorflow/tfjs-node', tensorflowVersion: '2.21.0', oneDNN: false,
-    fallbackReason: 'the native addon of @tensorflow/tfjs-node-gpu is not built', fix: 'npm run setup:tensorflow -- --gpu' };
-  assert.is(describeBackend(cpu), 'native CPU (@tensorflow/tfjs-node, TensorFlow 2.21.0, oneDNN off); no GPU: the native addon of @tensorflow/tfjs-node-gpu is not built (fix: npm run setup:tensorflow -- --gpu)');
-  const js: BackendReport = { kind: 'pure-js', tfBackend: 'cpu', package: '@tensorflow/tfjs', fallbackReason: 'x', fix: 'npm run setup:tensorflow' };
+  const cpu: BackendReport = {
+    kind: 'native-cpu',
+    tfBackend: 'tensorflow',
+    package: '@tensorflow/tfjs-node',
+    tensorflowVersion: '2.21.0',
+    oneDNN: false,
+    fallbackReason: 'the native addon of @tensorflow/tfjs-node-gpu is not built',
+    fix: 'npm run setup:tensorflow -- --gpu',
+  };
+  assert.is(
+    describeBackend(cpu),
+    'native CPU (@tensorflow/tfjs-node, TensorFlow 2.21.0, oneDNN off); no GPU: the native addon of @tensorflow/tfjs-node-gpu is not built (fix: npm run setup:tensorflow -- --gpu)',
+  );
+  const js: BackendReport = {
+    kind: 'pure-js',
+    tfBackend: 'cpu',
+    package: '@tensorflow/tfjs',
+    fallbackReason: 'x',
+    fix: 'npm run setup:tensorflow',
+  };
   assert.is(describeBackend(js), "pure JS ('cpu' backend, about 100x slower than native): x; fix: npm run setup:tensorflow");
   for (const r of [gpu, cpu, js]) assert.not.match(describeBackend(r), /\n/);
 });

@@ -20,8 +20,13 @@ function setup(args: string[], env: NodeJS.ProcessEnv = {}) {
 /** Names, sizes and times of a folder's entries, to see that nothing changed. */
 function snapshot(dir: string): string {
   if (!existsSync(dir)) return '(none)';
-  return readdirSync(dir, { recursive: true }).map(String).sort()
-    .map((p) => { const s = statSync(join(dir, p), { throwIfNoEntry: false }); return `${p} ${s?.size} ${s?.mtimeMs}`; })
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .sort()
+    .map((p) => {
+      const s = statSync(join(dir, p), { throwIfNoEntry: false });
+      return `${p} ${s?.size} ${s?.mtimeMs}`;
+    })
     .join('\n');
 }
 
@@ -49,12 +54,21 @@ test('--gpu --dry-run --force prints the whole GPU path and changes nothing', ()
     assert.match(out, /npm_config_nodedir=\S+ .*node-pre-gyp install --directory=\S+tfjs-node-gpu --build-from-source/);
     assert.match(out, /LD_LIBRARY_PATH=/);
     assert.is(snapshot(GPU_PKG), before);
-    assert.equal(readdirSync(cache.dir).filter((f) => f !== '.lock'), []);
-  } finally { cache.remove(); }
+    assert.equal(
+      readdirSync(cache.dir).filter((f) => f !== '.lock'),
+      [],
+    );
+  } finally {
+    cache.remove();
+  }
 });
 
 test('the CUDA wheels are pinned with hashes to the ranges of tensorflow[and-cuda]==2.21.0', () => {
-  const req = spawnSync('grep', ['-c', '^nvidia-.*-cu12==.* --hash=sha256:[0-9a-f]\\{64\\}$', join(ROOT, 'scripts/tensorflow/requirements-cuda.txt')], { encoding: 'utf8' });
+  const req = spawnSync(
+    'grep',
+    ['-c', '^nvidia-.*-cu12==.* --hash=sha256:[0-9a-f]\\{64\\}$', join(ROOT, 'scripts/tensorflow/requirements-cuda.txt')],
+    { encoding: 'utf8' },
+  );
   assert.is(req.stdout.trim(), '12');
 });
 

@@ -53,7 +53,10 @@ test('patched: tf.concat of scalars gives a vector, of vectors is unchanged, and
   const before = tf.memory().numTensors;
   const out = tf.tidy(() => tf.concat([tf.scalar(1), tf.scalar(2), tf.tensor1d([3, 4])]).arraySync());
   assert.equal(out, [1, 2, 3, 4]);
-  assert.equal(tf.tidy(() => tf.concat([tf.tensor2d([[1]]), tf.tensor2d([[2]])], 1).arraySync()), [[1, 2]]);
+  assert.equal(
+    tf.tidy(() => tf.concat([tf.tensor2d([[1]]), tf.tensor2d([[2]])], 1).arraySync()),
+    [[1, 2]],
+  );
   assert.is(tf.memory().numTensors, before);
 });
 
