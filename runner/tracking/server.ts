@@ -157,6 +157,7 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
   const uri = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const pid = child.pid ?? -1;
   const stop = async (graceMs = 10_000) => {
+    child.ref(); // keep this process alive until the server is gone
     if (exitInfo === undefined) {
       killGroup(pid, 'SIGTERM');
       const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
@@ -168,6 +169,7 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
   };
   const kill = async () => {
+    child.ref();
     killGroup(pid, 'SIGKILL');
     await exited;
     for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100);

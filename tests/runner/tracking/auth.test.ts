@@ -13,7 +13,11 @@ test('Basic from MLFLOW_TRACKING_USERNAME/PASSWORD', () => {
 
 test('Bearer from MLFLOW_TRACKING_TOKEN; Basic wins when both are set', () => {
   assert.is(resolveConnection('https://m.example', { MLFLOW_TRACKING_TOKEN: 'tok-xyz' }).headers().authorization, 'Bearer tok-xyz');
-  const both = resolveConnection('https://m.example', { MLFLOW_TRACKING_TOKEN: 't', MLFLOW_TRACKING_USERNAME: 'u', MLFLOW_TRACKING_PASSWORD: 'p' });
+  const both = resolveConnection('https://m.example', {
+    MLFLOW_TRACKING_TOKEN: 't',
+    MLFLOW_TRACKING_USERNAME: 'u',
+    MLFLOW_TRACKING_PASSWORD: 'p',
+  });
   assert.is(both.authKind, 'basic');
 });
 
@@ -31,9 +35,18 @@ test('the secret never shows when the connection is printed; redact() hides it i
 });
 
 test('non-http URIs, bad URIs and half-set credentials are UserErrors', () => {
-  assert.throws(() => resolveConnection('sqlite:///mlflow.db', {}), (e: unknown) => e instanceof UserError && /http/.test((e as Error).message));
-  assert.throws(() => resolveConnection('not a uri', {}), (e: unknown) => e instanceof UserError);
-  assert.throws(() => resolveConnection('http://h', { MLFLOW_TRACKING_USERNAME: 'u' }), (e: unknown) => e instanceof UserError);
+  assert.throws(
+    () => resolveConnection('sqlite:///mlflow.db', {}),
+    (e: unknown) => e instanceof UserError && /http/.test((e as Error).message),
+  );
+  assert.throws(
+    () => resolveConnection('not a uri', {}),
+    (e: unknown) => e instanceof UserError,
+  );
+  assert.throws(
+    () => resolveConnection('http://h', { MLFLOW_TRACKING_USERNAME: 'u' }),
+    (e: unknown) => e instanceof UserError,
+  );
 });
 
 test.run();

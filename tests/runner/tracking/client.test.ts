@@ -33,7 +33,12 @@ test.before.each(() => {
 
 async function newRun(c: MlflowClient, name = uniqueName('client')) {
   const experiment = await c.getOrCreateExperiment(name);
-  const run = await c.createRun({ experimentId: experiment.experiment_id, runName: 'r1', startTime: Date.now(), clientKey: uniqueName('key') });
+  const run = await c.createRun({
+    experimentId: experiment.experiment_id,
+    runName: 'r1',
+    startTime: Date.now(),
+    clientKey: uniqueName('key'),
+  });
   return { experiment, run };
 }
 
@@ -135,7 +140,8 @@ test('status, end time and run name update', async () => {
 test('search pages through every result', async () => {
   const c = client();
   const experiment = await c.getOrCreateExperiment(uniqueName('search'));
-  for (let i = 0; i < 5; i++) await c.createRun({ experimentId: experiment.experiment_id, runName: `r${i}`, startTime: Date.now(), clientKey: `k${i}` });
+  for (let i = 0; i < 5; i++)
+    await c.createRun({ experimentId: experiment.experiment_id, runName: `r${i}`, startTime: Date.now(), clientKey: `k${i}` });
   const runs = await c.searchRuns({ experimentIds: [experiment.experiment_id], maxResults: 2 });
   assert.is(runs.length, 5);
   const one = await c.searchRuns({ experimentIds: [experiment.experiment_id], filter: `tags.\`${CLIENT_KEY_TAG}\` = 'k3'` });
@@ -154,15 +160,15 @@ test('artifacts: files with spaces, unicode and nesting go up through the proxy 
   await c.uploadArtifact(run.info.artifact_uri, join(dir, 'model', 'group1-shard1of1.bin'), 'model/group1-shard1of1.bin');
   await c.uploadArtifact(run.info.artifact_uri, join(dir, 'notes ü + 1.txt'), 'docs/notes ü + 1.txt');
   const files = await c.listArtifactFiles(run.info.run_id);
-  assert.equal(
-    files.map((f) => [f.path, f.file_size]).sort(),
-    [
-      ['docs/notes ü + 1.txt', Buffer.byteLength('héllo\n')],
-      ['model/group1-shard1of1.bin', weights.length],
-    ],
-  );
+  assert.equal(files.map((f) => [f.path, f.file_size]).sort(), [
+    ['docs/notes ü + 1.txt', Buffer.byteLength('héllo\n')],
+    ['model/group1-shard1of1.bin', weights.length],
+  ]);
   assert.ok((await c.downloadArtifact(run.info.artifact_uri, 'model/group1-shard1of1.bin')).equals(weights));
-  assert.is((await c.downloadArtifact(run.info.artifact_uri, 'docs/notes ü + 1.txt')).toString(), readFileSync(join(dir, 'notes ü + 1.txt'), 'utf8'));
+  assert.is(
+    (await c.downloadArtifact(run.info.artifact_uri, 'docs/notes ü + 1.txt')).toString(),
+    readFileSync(join(dir, 'notes ü + 1.txt'), 'utf8'),
+  );
   for (const bad of ['a/../b.txt', 'x#1.txt']) {
     try {
       await c.uploadArtifact(run.info.artifact_uri, join(dir, 'notes ü + 1.txt'), bad);
@@ -190,7 +196,13 @@ test('503 with Retry-After is retried after the given delay; dropped connections
   const c = client(ctx.proxy!.uri);
   const { run } = await newRun(client());
   ctx.proxy!.plan = ({ index }) =>
-    index === 0 ? { kind: 'status', status: 503, retryAfter: '0.4' } : index === 1 ? { kind: 'drop' } : index === 2 ? { kind: 'status', status: 429, retryAfter: '0.3' } : { kind: 'pass' };
+    index === 0
+      ? { kind: 'status', status: 503, retryAfter: '0.4' }
+      : index === 1
+        ? { kind: 'drop' }
+        : index === 2
+          ? { kind: 'status', status: 429, retryAfter: '0.3' }
+          : { kind: 'pass' };
   const started = Date.now();
   await c.setTag(run.info.run_id, 'after', 'faults');
   const elapsed = Date.now() - started;
@@ -220,7 +232,11 @@ test('a slow answer past the timeout is retried; gives up after the retries with
 
 test('4xx is not retried; the message carries error_code and message; plain-text bodies are handled', async () => {
   const c = client(ctx.proxy!.uri);
-  ctx.proxy!.plan = () => ({ kind: 'status', status: 400, body: JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'bad thing' }) });
+  ctx.proxy!.plan = () => ({
+    kind: 'status',
+    status: 400,
+    body: JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'bad thing' }),
+  });
   try {
     await c.setTag('x', 'k', 'v');
     assert.unreachable();
@@ -243,7 +259,10 @@ test('4xx is not retried; the message carries error_code and message; plain-text
 test('unreachable server: connection errors are retried, then a clear UNREACHABLE error', async () => {
   const port = await freePort();
   const retries: number[] = [];
-  const c2 = new MlflowClient(resolveConnection(`http://127.0.0.1:${port}`, {}), { retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 20 }, onRetry: (e) => retries.push(e.attempt) });
+  const c2 = new MlflowClient(resolveConnection(`http://127.0.0.1:${port}`, {}), {
+    retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    onRetry: (e) => retries.push(e.attempt),
+  });
   try {
     await c2.getRun('x');
     assert.unreachable();

@@ -46,22 +46,26 @@ export async function startFaultProxy(upstream: string, options: { requireAuth?:
     seen,
     plan: () => ({ kind: 'pass' }),
     forwarded: (method, pathPart) =>
-      seen.filter((s) => s.method === method && s.path.split('?')[0]!.includes(pathPart) && ['pass', 'delay', 'drop-after'].includes(s.fault)).length,
+      seen.filter(
+        (s) => s.method === method && s.path.split('?')[0]!.includes(pathPart) && ['pass', 'delay', 'drop-after'].includes(s.fault),
+      ).length,
     close: async () => {},
   };
-  const forward = (req: IncomingMessage, body: Buffer, onResponse: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void, onError: () => void) => {
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    onResponse: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void,
+    onError: () => void,
+  ) => {
     const headers = { ...req.headers, host: target.host };
     delete headers.authorization;
     headers['content-length'] = String(body.length);
-    const out = httpRequest(
-      { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (d: Buffer) => parts.push(d));
-        res.on('end', () => onResponse(res.statusCode ?? 502, res.headers, Buffer.concat(parts)));
-        res.on('error', onError);
-      },
-    );
+    const out = httpRequest({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => onResponse(res.statusCode ?? 502, res.headers, Buffer.concat(parts)));
+      res.on('error', onError);
+    });
     out.on('error', onError);
     out.end(body);
   };
@@ -98,12 +102,19 @@ export async function startFaultProxy(upstream: string, options: { requireAuth?:
         req.socket.destroy();
         break;
       case 'drop-after':
-        forward(req, body, () => req.socket.destroy(), () => req.socket.destroy());
+        forward(
+          req,
+          body,
+          () => req.socket.destroy(),
+          () => req.socket.destroy(),
+        );
         break;
       case 'status': {
         const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json' };
         if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-        res.writeHead(fault.status, headers).end(fault.body ?? JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected fault' }));
+        res
+          .writeHead(fault.status, headers)
+          .end(fault.body ?? JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected fault' }));
         break;
       }
       case 'delay':

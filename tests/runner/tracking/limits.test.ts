@@ -14,9 +14,18 @@ test('chunkBatch keeps every item, in order, within the per-kind and total limit
     assert.ok(c.metrics.length + c.params.length + c.tags.length <= LIMITS.itemsPerBatch);
     assert.ok(Buffer.byteLength(toJson(c)) < 1_000_000);
   }
-  assert.equal(chunks.flatMap((c) => c.metrics), metrics);
-  assert.equal(chunks.flatMap((c) => c.params), params);
-  assert.equal(chunks.flatMap((c) => c.tags), tags);
+  assert.equal(
+    chunks.flatMap((c) => c.metrics),
+    metrics,
+  );
+  assert.equal(
+    chunks.flatMap((c) => c.params),
+    params,
+  );
+  assert.equal(
+    chunks.flatMap((c) => c.tags),
+    tags,
+  );
 });
 
 test('chunkBatch splits by bytes: 100 params of 6000 four-byte characters do not go in one request', () => {
@@ -35,7 +44,7 @@ test('toJson writes NaN and ±Infinity as the strings MLflow accepts', () => {
   assert.is(toJson({ a: NaN, b: Infinity, c: -Infinity, d: 1.5 }), '{"a":"NaN","b":"Infinity","c":"-Infinity","d":1.5}');
 });
 
-test('decodeMetricValue maps MLflow\'s NaN string and ±DBL_MAX back', () => {
+test("decodeMetricValue maps MLflow's NaN string and ±DBL_MAX back", () => {
   assert.ok(Number.isNaN(decodeMetricValue('NaN')));
   assert.is(decodeMetricValue(1.7976931348623157e308), Infinity);
   assert.is(decodeMetricValue(-1.7976931348623157e308), -Infinity);

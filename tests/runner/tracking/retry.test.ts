@@ -9,11 +9,26 @@ test('retries 408, 429 and 5xx gateway/server errors only', () => {
 
 test('backoff doubles with jitter and is capped', () => {
   const policy = { retries: 10, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.is(backoffDelay(policy, 0, () => 0), 50);
-  assert.is(backoffDelay(policy, 0, () => 1), 100);
-  assert.is(backoffDelay(policy, 3, () => 1), 800);
-  assert.is(backoffDelay(policy, 9, () => 1), 1000);
-  assert.is(backoffDelay(policy, 9, () => 0), 500);
+  assert.is(
+    backoffDelay(policy, 0, () => 0),
+    50,
+  );
+  assert.is(
+    backoffDelay(policy, 0, () => 1),
+    100,
+  );
+  assert.is(
+    backoffDelay(policy, 3, () => 1),
+    800,
+  );
+  assert.is(
+    backoffDelay(policy, 9, () => 1),
+    1000,
+  );
+  assert.is(
+    backoffDelay(policy, 9, () => 0),
+    500,
+  );
 });
 
 test('Retry-After in seconds or as a date, capped', () => {
