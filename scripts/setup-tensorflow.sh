@@ -90,9 +90,12 @@ pkg_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pkgdir/package.json
 key="layout=1 tensorflow=$TF_VERSION wheel=$sha node_abi=$node_abi $pkg=$pkg_version"
 [ "$variant" = gpu ] && key="$key cuda=$(sha256sum "$cuda_req" | cut -c1-16)"
 stamp=$pkgdir/deps/.runner-tensorflow
+# the addon this key built, kept in the cache (restored after `npm ci`; an addon that differs from
+# it, e.g. Google's prebuilt one fetched by an `npm rebuild` with scripts, is replaced)
+built=$extracted/addon/$(echo "$key" | sha256sum | cut -c1-16)/tfjs_binding.node
 
 in_place() {
-  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -f "$addon" ] &&
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && [ -f "$addon" ] && cmp -s "$addon" "$built" &&
     [ -e "$pkgdir/deps/lib/libtensorflow.so.2.9.1" ] && [ -e "$pkgdir/deps/lib/libtensorflow_framework.so" ] &&
     { [ "$variant" = cpu ] || [ -d "$pkgdir/deps/nvidia/cuda_runtime/lib" ]; }
 }
@@ -134,7 +137,7 @@ node_gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gy
 [ -f "$node_gyp" ] || die "npm's bundled node-gyp is not at $node_gyp"
 
 mkdir -p "$cache"
-if [ "$dry" = 0 ]; then exec 9>"$cache/.lock"; flock 9; fi   # one setup at a time
+if [ "$dry" = 0 ] && command -v flock >/dev/null; then exec 9>"$cache/.lock"; flock 9; fi  # one at a time
 say "setting up $pkg with TensorFlow $TF_VERSION ($variant); cache: ${cache#$root/}"
 
 # 1-2. The libraries and headers, taken out of the wheel once.
@@ -205,7 +208,6 @@ run cp -R "$extracted/include" "$pkgdir/deps/include"
 if [ "$variant" = gpu ]; then run ln -s "$cuda/nvidia" "$pkgdir/deps/nvidia"; fi
 
 # 5. The addon: built once per key, then restored from the cache.
-built=$extracted/addon/$(echo "$key" | sha256sum | cut -c1-16)/tfjs_binding.node
 if [ -f "$built" ] && [ "$force" = 0 ]; then
   say "restoring the addon built before (${built#$root/})"
   run mkdir -p "$(dirname "$addon")"
