@@ -10,11 +10,12 @@ export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas', import.meta.ur
 /** `runner schema`: writes the JSON Schemas generated from the registered components. */
 export const command: Command = {
   name: 'schema',
-  summary: 'Write schemas/experiment.schema.json and one schema per component kind.',
+  summary: 'Write schemas/experiment.schema.json, one schema per component kind and docs/CONFIG.md.',
   help: `Usage: runner schema [--out <dir>] [--check]
 
 Generates the JSON Schema of experiment files from the registered components' params (the same
-schema the validator uses) and writes experiment.schema.json plus <kind>.schema.json.
+schema the validator uses) and writes experiment.schema.json plus <kind>.schema.json, and the
+markdown reference ../docs/CONFIG.md beside the schemas folder.
 
 Options:
   --out <dir>   Folder to write (default: the project's schemas/)

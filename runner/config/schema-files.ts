@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../registry.ts';
+import { configReference } from './reference.ts';
 import { componentKinds, componentSchema, experimentJsonSchema, optionalDefaults, structuredCloneSchema } from './schema.ts';
 
 /** The generated schema files by name: the experiment schema and one per component kind. */
@@ -18,11 +19,20 @@ export function schemaFiles(): Record<string, string> {
   return files;
 }
 
-/** Writes the schema files into `dir`; returns the names that changed. */
+/** Name of the generated config reference, written beside the schemas' folder in docs/. */
+export const REFERENCE_FILE = join('..', 'docs', 'CONFIG.md');
+
+/** Every generated file by path relative to the schemas folder: the schemas and docs/CONFIG.md. */
+export function generatedFiles(): Record<string, string> {
+  return { ...schemaFiles(), [REFERENCE_FILE]: configReference() };
+}
+
+/** Writes the generated files (relative to the schemas folder `dir`); returns the names that changed. */
 export function writeSchemaFiles(dir: string): string[] {
+  mkdirSync(join(dir, '..', 'docs'), { recursive: true });
   mkdirSync(dir, { recursive: true });
   const changed: string[] = [];
-  for (const [name, text] of Object.entries(schemaFiles())) {
+  for (const [name, text] of Object.entries(generatedFiles())) {
     const path = join(dir, name);
     if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
       writeFileSync(path, text);
@@ -32,9 +42,9 @@ export function writeSchemaFiles(dir: string): string[] {
   return changed;
 }
 
-/** Names of schema files in `dir` that differ from what the registered components generate. */
+/** Generated files (relative to the schemas folder `dir`) that differ from what the registered components generate. */
 export function staleSchemaFiles(dir: string): string[] {
-  return Object.entries(schemaFiles())
+  return Object.entries(generatedFiles())
     .filter(([name, text]) => !existsSync(join(dir, name)) || readFileSync(join(dir, name), 'utf8') !== text)
     .map(([name]) => name);
 }

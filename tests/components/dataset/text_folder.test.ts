@@ -2,10 +2,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasets } from '../../../components/dataset/index.ts';
 import { UserError } from '../../../runner/errors.ts';
+import type { TextDataset } from '../../../runner/data/types.ts';
 import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
 
 const context = { configDir: '.', warn() {} };
-const load = (path: string, extra: Record<string, unknown> = {}) => datasets.build({ type: 'text_folder', path, ...extra }, context);
+async function load(path: string, extra: Record<string, unknown> = {}): Promise<TextDataset> {
+  const data = await datasets.build({ type: 'text_folder', path, ...extra }, context);
+  assert.is(data.kind, 'text');
+  return data as TextDataset;
+}
 
 async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
   try {

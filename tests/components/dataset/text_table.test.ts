@@ -29,6 +29,8 @@ test('CSV with quoting, TSV and JSONL give the same dataset', async () => {
       },
       context,
     );
+    if (data.kind !== 'text') throw new Error(`text_table built a ${data.kind} dataset`);
+    assert.ok(data.kind === 'text');
     assert.equal(data.train.texts, ['Loved it, "truly"', 'Badfilm', 'meh'], ext);
     assert.equal([...data.train.labels], [1, 0, 0], ext);
     assert.equal(data.classes, ['neg', 'pos']);
