@@ -43,12 +43,14 @@ Options:
       throw new UserError(`The MLflow UI did not start: ${(error as Error).message}`);
     }
     process.stdout.write(`MLflow UI: ${server.uri}  (store: ${storeDir}; Ctrl-C to stop)\n`);
+    const keepAlive = setInterval(() => {}, 1 << 30); // signal handlers alone do not keep Node running
     const outcome = await new Promise<'signal' | 'exited'>((resolveOutcome) => {
       const onSignal = () => resolveOutcome('signal');
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       void server.exited.then(() => resolveOutcome('exited'));
     });
+    clearInterval(keepAlive);
     if (outcome === 'exited') {
       process.stderr.write(`runner: the MLflow server stopped on its own; see ${server.logFile}\n`);
       return 1;

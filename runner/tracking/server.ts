@@ -160,7 +160,9 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     child.ref(); // keep this process alive until the server is gone
     if (exitInfo === undefined) {
       killGroup(pid, 'SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+      clearTimeout(timer);
       if (!done) killGroup(pid, 'SIGKILL');
       await exited;
     }

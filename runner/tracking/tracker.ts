@@ -96,8 +96,11 @@ export interface Tracker {
   metrics(record: MetricsRecord): void;
   /** Queues a file or folder for upload (artifact path default: its path in the run folder, else its name). */
   artifact(localPath: string, artifactPath?: string): void;
-  /** Uploads the run folder, flushes the backlog (bounded wait), sets status and end time; says what to do if MLflow did not get it all. */
-  finish(status: EndStatus, error?: unknown): Promise<FinishResult>;
+  /**
+   * Uploads the run folder, flushes the backlog (waiting at most `timeoutMs`, default flushTimeoutMs), sets status
+   * and end time (and the error as the runner.error tag); says how to sync if MLflow did not get it all. Idempotent.
+   */
+  finish(status: EndStatus, error?: unknown, options?: { timeoutMs?: number }): Promise<FinishResult>;
 }
 
 /**
@@ -335,7 +338,7 @@ class MlflowTracker implements Tracker {
     this.#wake?.();
   }
 
-  async finish(status: EndStatus, error?: unknown): Promise<FinishResult> {
+  async finish(status: EndStatus, error?: unknown, options: { timeoutMs?: number } = {}): Promise<FinishResult> {
     if (this.#finished) return this.#finished;
     const record = this.#record;
     if (!record) {
@@ -356,7 +359,7 @@ class MlflowTracker implements Tracker {
     this.#wake?.();
 
     if (this.#pump) {
-      const timeoutMs = this.#opts.flushTimeoutMs ?? 30_000;
+      const timeoutMs = options.timeoutMs ?? this.#opts.flushTimeoutMs ?? 30_000;
       const backlog = this.#pending.length;
       if (this.#failures > 0 || !this.#run) this.#log(`waiting up to ${Math.round(timeoutMs / 1000)} s for MLflow at ${this.#client?.uri} (${backlog} metric points and ${this.#artifacts.length} files to send)`);
       let timer: NodeJS.Timeout | undefined;

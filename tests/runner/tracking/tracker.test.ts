@@ -9,6 +9,7 @@ import { MlflowClient } from '../../../runner/tracking/client.ts';
 import { readRunRecord } from '../../../runner/tracking/run-record.ts';
 import { freePort, type MlflowServer, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { syncRunFolder } from '../../../runner/tracking/sync.ts';
+import { acquireLocalServer } from '../../../runner/tracking/local-store.ts';
 import { createTracker, type CreateTrackerOptions } from '../../../runner/tracking/tracker.ts';
 import { uniqueName } from '../../helpers/mlflow.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
@@ -337,7 +338,7 @@ test('tracking: false does nothing at all', async () => {
   assert.not.ok(existsSync(join(runDir, 'tracking.json')));
 });
 
-test('no URI anywhere: the embedded local store under runs/mlflow, its server started and stopped by the tracker', async () => {
+test('no URI anywhere: the embedded local store under runs/mlflow, its server started (and restarted after a crash) and stopped by the tracker', async () => {
   const runDir = runDirFor('embedded');
   const storeDir = join(ctx.tmp!, 'runs', 'mlflow');
   const logs: string[] = [];
@@ -346,21 +347,39 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
   const uri = new URL(t.runUrl!).origin;
   assert.match(uri, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(existsSync(join(storeDir, 'mlflow.db')), 'the store is runs/mlflow');
-  await simulateRun(t, runDir, { steps: 60 });
-  await assertHistoriesEqualFile(client(uri), t.runId!, runDir).catch(() => {}); // may still be in flight
+  // The local server dies mid-run: the tracker starts it again (on a new port) and sends the backlog.
+  await simulateRun(t, runDir, {
+    steps: 200,
+    paceMs: 2,
+    onStep: async (step) => {
+      if (step !== 50) return;
+      const lease = await acquireLocalServer(storeDir); // the same, shared server
+      assert.is(lease.server.uri, uri);
+      await lease.server.kill();
+      await lease.release();
+    },
+  });
+  for (let i = 0; i < 100 && !logs.some((l) => /restarting it/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
   const result = await t.finish('FINISHED');
   assert.is(result.synced, true, logs.join('\n'));
+  assert.ok(logs.some((l) => /stopped unexpectedly.*restarting it/.test(l)), logs.join('\n'));
   assert.is(await client(uri).health(), false, 'the local server is stopped after the run');
   const record = readRunRecord(runDir)!;
   assert.equal(record.target, { kind: 'local', store: '../../mlflow' });
   const stored = join(storeDir, 'artifacts', record.experiment_id!, t.runId!, 'artifacts');
   for (const f of folderFiles(runDir)) assert.ok(existsSync(join(stored, f)), `artifact ${f} in the local store`);
   // runner sync finds the local store again by itself (a server is started for it), and has nothing to add.
-  const again = await syncRunFolder(runDir, { env: {} });
-  assert.is(again.runId, t.runId);
-  assert.is(again.metrics.uploaded, 0);
-  assert.ok(again.metrics.present > 0);
-  assert.is(again.artifacts.uploaded, 0);
+  const lease = await acquireLocalServer(storeDir); // shared with the sync below, kept to read the run back
+  try {
+    const again = await syncRunFolder(runDir, { env: {}, log: (l) => logs.push(l) });
+    assert.is(again.runId, t.runId);
+    assert.is(again.metrics.uploaded, 0);
+    assert.ok(again.metrics.present > 0);
+    assert.is(again.artifacts.uploaded, 0);
+    await assertHistoriesEqualFile(client(lease.server.uri), t.runId!, runDir);
+  } finally {
+    await lease.release();
+  }
 });
 
 test('MLflow not installed: the run completes on disk, says how to install it, and sync uploads it later', async () => {
