@@ -117,12 +117,12 @@ async function tryGpu(device: Device, from?: string): Promise<BackendReport | { 
     return { problem: p };
   };
   const driver = nvidiaDriver();
-  const gpu = locate(GPU, from);
   if (driver === undefined) {
     // The usual CPU-only machine: not worth a fallback note in auto mode.
     const p = { reason: 'no NVIDIA driver is loaded (no /proc/driver/nvidia/version)', fix: 'install an NVIDIA driver for CUDA 12 or newer' };
     return strict ? refuse(p) : { problem: undefined };
   }
+  const gpu = locate(GPU, from);
   if ('reason' in gpu) return refuse(gpu);
   const dirs = cudaLibraryDirs(gpu.dir);
   const absent = missingCudaLibraries(dirs);
