@@ -9,6 +9,7 @@
 // its embedding gradient (UnsortedSegmentSum in tfjs-backend-cpu) loops over the whole vocabulary
 // with tensor ops, so one example takes minutes; throughput per example is what is compared.
 // The whole run takes about 2.5 minutes on 2 cores.
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, selectBackend } from '../runner/backend/select.ts';
@@ -81,7 +82,8 @@ async function main(): Promise<void> {
   const native = report.tfBackend;
   console.log(`backend: ${describeBackend(report)}`);
   if (report.kind === 'pure-js') throw new Error('the native backend did not load: nothing to compare');
-  console.log(`cores: ${(await import('node:os')).availableParallelism()}, node ${process.version}, tfjs ${tf.version.tfjs}`);
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`cores: ${availableParallelism()}, load average: ${load()}, node ${process.version}, tfjs ${tf.version.tfjs}`);
 
   const rows: Array<[string, number, number, string]> = [];
   await tf.setBackend(native);
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
 
   rows.push(['matmul 1024^3 (GFLOP/s)', nativeMatmul, jsMatmul, '>= 50']);
   rows.push(['TextCNN training step (examples/s)', nativeStep, jsStep, '>= 150']);
+  console.log(`load average at the end: ${load()}`);
   console.log('\n| measure | native | pure JS | native / pure JS | target (native) |\n| --- | ---: | ---: | ---: | --- |');
   for (const [name, n, js, target] of rows) {
     console.log(`| ${name} | ${n.toFixed(1)} | ${js.toFixed(2)} | ${(n / js).toFixed(0)}x | ${target} |`);
