@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../../runner/errors.ts';
 
@@ -169,7 +170,8 @@ export function isGzipName(path: string): boolean {
 export async function readTarFile(path: string, onEntry: (entry: TarEntry) => void): Promise<void> {
   const parser = new TarParser(onEntry);
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  const source = isGzipName(path) ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
+  // pipeline (not pipe) so that a read error reaches the loop below through the gunzip stream
+  const source: Readable = isGzipName(path) ? pipeline(file, createGunzip({ chunkSize: 1 << 20 }), () => {}) : file;
   try {
     for await (const chunk of source) parser.push(chunk as Buffer);
     parser.end();

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { datasets } from '../../components/dataset/index.ts';
+import { embeddings } from '../../components/embedding/index.ts';
 import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
@@ -8,7 +9,13 @@ import { SweepSchema } from '../sweep/schema.ts';
 import { StringEnum } from './string-enum.ts';
 
 /** The per-kind registries whose components a config names, keyed by kind. */
-export const componentKinds = { dataset: datasets, tokenizer: tokenizers, model: models, optimizer: optimizers } as const;
+export const componentKinds = {
+  dataset: datasets,
+  tokenizer: tokenizers,
+  embedding: embeddings,
+  model: models,
+  optimizer: optimizers,
+} as const;
 
 /** A component kind (`dataset`, `model`, ...). */
 export type ComponentKind = keyof typeof componentKinds;
@@ -70,6 +77,13 @@ export const DataSchema = Type.Object(
         max_size: Type.Optional(Type.Integer({ minimum: 3, description: 'Keep at most this many entries (specials included).' })),
       },
       { additionalProperties: false, default: {}, description: 'Vocabulary built from the training split; <pad> = 0, <unk> = 1.' },
+    ),
+    embedding: Type.Optional(
+      slot(
+        'embedding',
+        "Pretrained word vectors (e.g. GloVe) for the vocabulary: the model's embedding layers start from them; " +
+          'the oov count is logged. Text datasets only.',
+      ),
     ),
     max_len: Type.Integer({ minimum: 1, default: 500, description: 'Every text is truncated or padded (at the end) to this many tokens.' }),
     batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Training batch size.' }),

@@ -20,26 +20,67 @@ export interface EncodedTextData {
   test: EncodedSplit;
 }
 
-/** Tokenizes both splits, builds the vocabulary from the training split only, encodes and pads. */
+/**
+ * Tokenizes both splits, builds the vocabulary from the training split only, encodes and pads.
+ *
+ * One pass per split, without keeping token arrays: training tokens get provisional ids as they
+ * are counted (only the first `maxLen` per text are stored), then one gather maps provisional ids
+ * to vocabulary ids; test texts are looked up directly, and only their first `maxLen` tokens.
+ */
 export function encodeTextDataset(
   dataset: TextDataset,
   tokenizer: Tokenizer,
   options: { minFreq: number; maxSize?: number; maxLen: number },
 ): EncodedTextData {
-  const trainTokens = dataset.train.texts.map((text) => tokenizer.tokenize(text));
-  const testTokens = dataset.test.texts.map((text) => tokenizer.tokenize(text));
-  const vocab = Vocab.build(trainTokens, options);
-  const split = (tokens: string[][], labels: Int32Array): EncodedSplit => ({
-    ids: vocab.encode(tokens, options.maxLen),
-    labels,
-    count: labels.length,
-  });
+  const { maxLen } = options;
+  const trainTexts = dataset.train.texts;
+  // Provisional id p is stored as p + 1, so the zero fill stays padding.
+  const provisional = new Map<string, number>();
+  let counts = new Int32Array(1 << 16);
+  const trainProvisional = new Int32Array(trainTexts.length * maxLen);
+  for (let row = 0; row < trainTexts.length; row++) {
+    const tokens = tokenizer.tokenize(trainTexts[row]!);
+    const offset = row * maxLen;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
+      let id = provisional.get(token);
+      if (id === undefined) {
+        id = provisional.size;
+        provisional.set(token, id);
+        if (id === counts.length) {
+          const grown = new Int32Array(counts.length * 2);
+          grown.set(counts);
+          counts = grown;
+        }
+      }
+      counts[id]!++;
+      if (i < maxLen) trainProvisional[offset + i] = id + 1;
+    }
+  }
+  const vocab = Vocab.fromCounts(
+    (function* () {
+      for (const [token, id] of provisional) yield [token, counts[id]!] as const;
+    })(),
+    options,
+  );
+  const remap = new Int32Array(provisional.size + 1); // remap[0] = PAD_ID
+  for (const [token, id] of provisional) remap[id + 1] = vocab.id(token);
+  const trainIds = tf.tidy(() => tf.gather(tf.tensor1d(remap, 'int32'), tf.tensor1d(trainProvisional, 'int32')).dataSync() as Int32Array);
+
+  const testTexts = dataset.test.texts;
+  const testIds = new Int32Array(testTexts.length * maxLen); // zero-filled: PAD_ID
+  for (let row = 0; row < testTexts.length; row++) {
+    const tokens = tokenizer.tokenize(testTexts[row]!);
+    const offset = row * maxLen;
+    const length = Math.min(tokens.length, maxLen);
+    for (let i = 0; i < length; i++) testIds[offset + i] = vocab.id(tokens[i]!);
+  }
   return {
     vocab,
     classes: dataset.classes,
-    maxLen: options.maxLen,
-    train: split(trainTokens, dataset.train.labels),
-    test: split(testTokens, dataset.test.labels),
+    maxLen,
+    train: { ids: trainIds, labels: dataset.train.labels, count: trainTexts.length },
+    test: { ids: testIds, labels: dataset.test.labels, count: testTexts.length },
   };
 }
 

@@ -17,8 +17,14 @@ export class Vocab {
   static build(tokenized: Iterable<readonly string[]>, options: { minFreq: number; maxSize?: number }): Vocab {
     const counts = new Map<string, number>();
     for (const tokens of tokenized) for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-    for (const special of SPECIAL_TOKENS) counts.delete(special);
-    const kept = [...counts].filter(([, count]) => count >= options.minFreq);
+    return Vocab.fromCounts(counts, options);
+  }
+
+  /** Builds from token counts (same rules as `build`); specials among them are ignored. */
+  static fromCounts(counts: Iterable<readonly [string, number]>, options: { minFreq: number; maxSize?: number }): Vocab {
+    const specials = new Set<string>(SPECIAL_TOKENS);
+    const kept: [string, number][] = [];
+    for (const [token, count] of counts) if (count >= options.minFreq && !specials.has(token)) kept.push([token, count]);
     kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const limit = options.maxSize === undefined ? kept.length : Math.max(0, options.maxSize - SPECIAL_TOKENS.length);
     return new Vocab([...SPECIAL_TOKENS, ...kept.slice(0, limit).map(([token]) => token)]);

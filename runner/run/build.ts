@@ -3,7 +3,16 @@ import { datasets } from '../../components/dataset/index.ts';
 import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
+import {
+  buildPretrainedEmbedding,
+  describeEmbedding,
+  embeddingInfo,
+  freezeEmbeddingLayers,
+  type EmbeddingInfo,
+} from '../../components/embedding/apply.ts';
+import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
+import { UserError } from '../errors.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
@@ -16,21 +25,32 @@ export interface BuiltExperiment {
   model: tf.LayersModel;
   optimizer: GroupedOptimizer;
   plan: ParamGroupPlan;
+  /** The pretrained embedding the model started from (its matrix already copied and released). */
+  embedding?: EmbeddingInfo;
 }
 
 /** Builds the config's components in order: dataset → tokenizer → vocab → model → optimizer groups. */
 export async function buildExperiment(config: ExperimentConfig, context: BuildContext): Promise<BuiltExperiment> {
   const data = await prepareData(config, context);
   try {
-    const model = await models.build(config.model, {
-      numClasses: data.classes.length,
-      inputShape: data.inputShape,
-      vocabSize: data.vocab?.size,
-    });
+    const pretrained = await loadEmbedding(config, data, context);
+    let model: tf.LayersModel;
     try {
+      model = await models.build(config.model, {
+        numClasses: data.classes.length,
+        inputShape: data.inputShape,
+        vocabSize: data.vocab?.size,
+        pretrainedEmbedding: pretrained?.matrix,
+      });
+    } finally {
+      pretrained?.matrix.dispose();
+    }
+    try {
+      if (pretrained?.freeze) freezeEmbeddingLayers(model);
       const spec = optimizers.build(config.optimizer, context);
       const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
-      return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan };
+      const embedding = pretrained && embeddingInfo(pretrained);
+      return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan, embedding };
     } catch (error) {
       model.dispose();
       throw error;
@@ -52,6 +72,23 @@ export async function prepareData(config: ExperimentConfig, context: BuildContex
     maxLen: config.data.max_len,
   });
   return { ...textBatchSources(encoded), dataSeconds: (performance.now() - start) / 1000 };
+}
+
+/** Loads `data.embedding` (if configured) in vocabulary order, checked against the model's `embed_size`. */
+async function loadEmbedding(
+  config: ExperimentConfig,
+  data: PreparedData,
+  context: BuildContext,
+): Promise<PretrainedEmbedding | undefined> {
+  if (!config.data.embedding) return undefined;
+  if (!data.vocab) throw new UserError('data.embedding gives word vectors, but the dataset is not a text dataset; remove data.embedding.');
+  const embedSize = config.model.embed_size;
+  return buildPretrainedEmbedding(
+    config.data.embedding,
+    data.vocab.tokens,
+    { expectedDim: typeof embedSize === 'number' ? embedSize : undefined, seed: config.seed },
+    context,
+  );
 }
 
 /** Releases the tensors of prepared data. */
@@ -77,6 +114,7 @@ export function describeBuilt(built: BuiltExperiment): string {
     `data: ${built.data.train.count} training and ${built.data.test.count} test examples, ` +
       `${built.data.classes.length} classes (${built.data.classes.join(', ')})${vocab}, input shape [${built.data.inputShape.join(', ')}]`,
   );
+  if (built.embedding) lines.push(describeEmbedding(built.embedding));
   lines.push('', 'parameter groups:');
   for (const group of built.plan.groups) {
     const count = group.variables.reduce((n, v) => n + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);

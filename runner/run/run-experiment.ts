@@ -15,6 +15,7 @@ import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
 import { classificationReport } from './report.ts';
 import { trainingCurvesPng, type EpochPoint } from './plot.ts';
+import { describeEmbedding } from '../../components/embedding/apply.ts';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -84,6 +85,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         (built.data.vocab ? `, vocabulary ${built.data.vocab.size}` : '') +
         ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );
+    if (built.embedding) progress.info(describeEmbedding(built.embedding));
     let result: LoopResult | undefined;
     let failure: unknown;
     const curve: EpochPoint[] = [];
