@@ -7,10 +7,12 @@ import type { Command } from './commands/command.ts';
 import { command as components } from './commands/components.ts';
 import { command as run } from './commands/run.ts';
 import { command as schema } from './commands/schema.ts';
+import { command as sync } from './commands/sync.ts';
+import { command as ui } from './commands/ui.ts';
 import { command as validate } from './commands/validate.ts';
 
 /** Every sub-command, in the order `runner --help` lists them. */
-export const commands: Command[] = [run, validate, components, schema];
+export const commands: Command[] = [run, validate, components, schema, sync, ui];
 
 const usage = () => `runner ${runnerVersion()}: declarative experiments for TensorFlow.js
 
