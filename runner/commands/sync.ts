@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
 import { UserError } from '../errors.ts';
 import { MlflowError } from '../tracking/client.ts';
@@ -47,7 +47,8 @@ Examples:
         });
         const torn = report.badMetricLines > 0 ? `, ${report.badMetricLines} unreadable metrics.jsonl lines skipped` : '';
         process.stdout.write(
-          `synced  ${dir} -> ${report.runUrl} (${report.status.toLowerCase()}; metrics: ${report.metrics.uploaded} sent, ` +
+          `synced  ${dir} -> ${report.local ? `local store ${relative(process.cwd(), report.target) || '.'}, run ${report.runId} (see it with runner ui)` : report.runUrl} ` +
+            `(${report.status.toLowerCase()}; metrics: ${report.metrics.uploaded} sent, ` +
             `${report.metrics.present} already there; files: ${report.artifacts.uploaded} sent, ${report.artifacts.unchanged} unchanged${torn})\n`,
         );
       } catch (error) {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
 import { UserError } from '../errors.ts';
+import { advertiseServer } from '../tracking/local-store.ts';
 import { freePort, INSTALL_HINT, MlflowNotInstalledError, startMlflowServer } from '../tracking/server.ts';
 import type { Command } from './command.ts';
 
@@ -12,7 +13,8 @@ export const command: Command = {
 
 Starts a real MLflow server (the project's pinned MLflow in .venv) on the local store that runs
 are tracked to when neither MLFLOW_TRACKING_URI nor tracking.uri is set, prints its URL and
-serves it until Ctrl-C. Runs can be tracked to the store while the UI is open.
+serves it until Ctrl-C. While it runs, runs on this store use it (no server start-up of their
+own) and show up in the UI live.
 
 Options:
   --store <folder>  the store (default runs/mlflow)
@@ -42,6 +44,7 @@ Options:
       if (error instanceof MlflowNotInstalledError) throw new UserError(`MLflow is not installed. Install it with ${INSTALL_HINT}, then run runner ui again.`);
       throw new UserError(`The MLflow UI did not start: ${(error as Error).message}`);
     }
+    const unadvertise = advertiseServer(server); // runs on this store use this server meanwhile
     process.stdout.write(`MLflow UI: ${server.uri}  (store: ${storeDir}; Ctrl-C to stop)\n`);
     const keepAlive = setInterval(() => {}, 1 << 30); // signal handlers alone do not keep Node running
     const outcome = await new Promise<'signal' | 'exited'>((resolveOutcome) => {
@@ -51,6 +54,7 @@ Options:
       void server.exited.then(() => resolveOutcome('exited'));
     });
     clearInterval(keepAlive);
+    unadvertise();
     if (outcome === 'exited') {
       process.stderr.write(`runner: the MLflow server stopped on its own; see ${server.logFile}\n`);
       return 1;

@@ -158,15 +158,15 @@ export class MlflowClient {
     return res.experiment_id;
   }
 
-  /** The active experiment with this name, created when missing; a deleted one is a UserError. */
-  async getOrCreateExperiment(name: string, options?: CallOptions): Promise<Experiment> {
+  /** The active experiment with this name, created (with `tags`) when missing; a deleted one is a UserError. */
+  async getOrCreateExperiment(name: string, options?: CallOptions, tags: KeyValue[] = []): Promise<Experiment> {
     if (!name || [...name].length > LIMITS.experimentNameLength) {
       throw new UserError(`The MLflow experiment name must have 1 to ${LIMITS.experimentNameLength} characters; got ${[...name].length}.`);
     }
     const existing = await this.getExperimentByName(name, options);
     if (existing) return this.#checkActive(existing);
     try {
-      const id = await this.createExperiment(name, [], options);
+      const id = await this.createExperiment(name, tags, options);
       return { experiment_id: id, name, lifecycle_stage: 'active' };
     } catch (error) {
       // Created meanwhile by someone else, or by our own first attempt whose answer was lost.

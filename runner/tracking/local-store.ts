@@ -1,3 +1,5 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type MlflowServer, startMlflowServer } from './server.ts';
 
@@ -9,33 +11,44 @@ export function defaultStoreDir(runDir: string): string {
 /** A share of a running local server; release it when done. */
 export interface LocalServerLease {
   server: MlflowServer;
-  /** Gives the share back; the last one stops the server. */
+  /** True when the server is another process's (`runner ui`), used as is and never stopped by us. */
+  adopted: boolean;
+  /** Gives the share back; the last one stops the server (unless adopted). */
   release(): Promise<void>;
 }
 
-const shared = new Map<string, { starting: Promise<MlflowServer>; refs: number }>();
+const shared = new Map<string, { starting: Promise<{ server: MlflowServer; adopted: boolean }>; refs: number }>();
 
 /**
- * A running `mlflow server` on the store in `storeDir`, started on a free loopback port on first use and
- * shared by every lease in this process (e.g. all trials of a sweep); stopped when the last lease is released.
+ * A running `mlflow server` on the store in `storeDir`: the one `runner ui` serves it with if there is one, else
+ * one started here on a free loopback port. Shared by every lease in this process (e.g. all trials of a sweep);
+ * a server started here is stopped when the last lease is released.
  */
 export async function acquireLocalServer(storeDir: string): Promise<LocalServerLease> {
   const key = resolve(storeDir);
   let entry = shared.get(key);
   if (!entry) {
-    const created = { starting: startMlflowServer({ storeDir: key }), refs: 0 };
+    const created = {
+      starting: findAdvertisedServer(key).then(async (adopted) =>
+        adopted ? { server: adopted, adopted: true } : { server: await startMlflowServer({ storeDir: key }), adopted: false },
+      ),
+      refs: 0,
+    };
     shared.set(key, created);
     // A server that dies is forgotten, so the next acquire starts a fresh one.
-    void created.starting.then((server) => server.exited).then(() => {
-      if (shared.get(key) === created) shared.delete(key);
-    }, () => {});
+    void created.starting.then(({ server }) => server.exited).then(
+      () => {
+        if (shared.get(key) === created) shared.delete(key);
+      },
+      () => {},
+    );
     entry = created;
   }
   entry.refs++;
   const current = entry;
-  let server: MlflowServer;
+  let started: { server: MlflowServer; adopted: boolean };
   try {
-    server = await current.starting;
+    started = await current.starting;
   } catch (error) {
     current.refs--;
     if (shared.get(key) === current) shared.delete(key);
@@ -43,15 +56,107 @@ export async function acquireLocalServer(storeDir: string): Promise<LocalServerL
   }
   let released = false;
   return {
-    server,
+    server: started.server,
+    adopted: started.adopted,
     release: async () => {
       if (released) return;
       released = true;
       current.refs--;
       if (current.refs === 0 && shared.get(key) === current) {
         shared.delete(key);
-        await server.stop();
+        await started.server.stop();
       }
     },
   };
+}
+
+/** The file in a store where a long-lived server (`runner ui`) tells runs its address. */
+export const SERVER_ADVERT_FILE = 'server.json';
+
+interface Advert {
+  uri: string;
+  pid: number;
+  host: string;
+}
+
+/** Tells runs on this machine that `server` serves its store (until the returned function is called). */
+export function advertiseServer(server: MlflowServer): () => void {
+  const file = join(server.storeDir, SERVER_ADVERT_FILE);
+  const advert: Advert = { uri: server.uri, pid: server.pid, host: hostname() };
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(advert)}\n`);
+  renameSync(temp, file);
+  return () => {
+    try {
+      if ((JSON.parse(readFileSync(file, 'utf8')) as Advert).pid === server.pid) rmSync(file);
+    } catch {
+      // gone already
+    }
+  };
+}
+
+/**
+ * The server advertised for this store, if its process is alive on this host and it answers /health. Its handle
+ * does not own it: stop() only ends the watch; `exited` resolves once it stops answering.
+ */
+export async function findAdvertisedServer(storeDir: string): Promise<MlflowServer | undefined> {
+  let advert: Advert;
+  try {
+    advert = JSON.parse(readFileSync(join(storeDir, SERVER_ADVERT_FILE), 'utf8')) as Advert;
+  } catch {
+    return undefined;
+  }
+  if (advert.host !== hostname() || !pidAlive(advert.pid) || !(await healthy(advert.uri))) return undefined;
+  const url = new URL(advert.uri);
+  let resolveExit!: (value: string) => void;
+  const exited = new Promise<string>((r) => (resolveExit = r));
+  let misses = 0;
+  const watch = setInterval(() => {
+    void healthy(advert.uri).then((ok) => {
+      misses = ok ? 0 : misses + 1;
+      if (misses >= 2) {
+        clearInterval(watch);
+        resolveExit('stopped answering');
+      }
+    });
+  }, 2000);
+  watch.unref();
+  return {
+    uri: advert.uri,
+    host: url.hostname,
+    port: Number(url.port),
+    storeDir,
+    pid: advert.pid,
+    logFile: join(storeDir, 'server.log'),
+    exited,
+    stop: async () => clearInterval(watch),
+    kill: async () => {
+      clearInterval(watch);
+      try {
+        process.kill(-advert.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      resolveExit('killed');
+    },
+  };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function healthy(uri: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${uri}/health`, { signal: AbortSignal.timeout(1500) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }

@@ -15,7 +15,8 @@ export function isPrivateRunFile(relPath: string): boolean {
  * with the record's client key, else a new one. Fills in record.experiment_id, run_id and run_url.
  */
 export async function ensureRun(client: MlflowClient, record: RunRecord, options?: CallOptions): Promise<Run> {
-  const experiment = await client.getOrCreateExperiment(record.experiment, options);
+  // The kind tag makes the MLflow 3 UI open new experiments in its "Model training" view.
+  const experiment = await client.getOrCreateExperiment(record.experiment, options, [{ key: 'mlflow.experimentKind', value: 'custom_model_development' }]);
   let run: Run | undefined;
   if (record.run_id) {
     run = await client.getRun(record.run_id, options);

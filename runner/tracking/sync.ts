@@ -37,6 +37,8 @@ export interface SyncReport {
   runUrl: string;
   /** Where it went (server URI; for the local store, the store folder). */
   target: string;
+  /** True when it went to the local store (whose server was stopped after the sync: see it with `runner ui`). */
+  local: boolean;
   status: RunStatus;
   metrics: MetricsReport;
   artifacts: { uploaded: number; unchanged: number };
@@ -115,6 +117,7 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
       runId,
       runUrl: record.run_url ?? client.runUrl(run.info.experiment_id, runId),
       target: target.kind === 'server' ? target.uri : resolve(dir, target.store),
+      local: target.kind === 'local',
       status: record.status,
       metrics,
       artifacts,

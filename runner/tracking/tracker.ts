@@ -200,6 +200,7 @@ class MlflowTracker implements Tracker {
   async #useLocalServer(): Promise<void> {
     const lease = await acquireLocalServer(this.#storeDir!);
     this.#lease = lease;
+    if (lease.adopted) this.#log(`using the MLflow server of \`runner ui\` at ${lease.server.uri}`);
     this.#localDead = false;
     this.#client = this.#newClient(resolveConnection(lease.server.uri, {}));
     void lease.server.exited.then(() => {
@@ -291,7 +292,10 @@ class MlflowTracker implements Tracker {
     this.#startWaiting = true;
     try {
       const outcome = await Promise.race([this.#opened.promise.then(() => 'open' as const), timedOut]);
-      if (outcome === 'open') this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}`);
+      if (outcome === 'open') {
+        const where = this.#target.kind === 'local' ? ` (local store; live while this run lasts, later with \`runner ui\`)` : '';
+        this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}${where}`);
+      }
       else this.#log(`MLflow at ${this.#client?.uri} did not answer within ${Math.round(timeoutMs / 1000)} s; training goes on and the run is sent when it answers`);
     } catch (error) {
       // A refusal that retrying cannot fix (credentials, a deleted experiment, a bad name): stop before training.
@@ -377,7 +381,11 @@ class MlflowTracker implements Tracker {
     this.#saveRecord();
     const sync = `runner sync ${this.#displayDir()}`;
     if (synced) {
-      this.#log(`run ${status.toLowerCase()}, all sent to MLflow: ${record.run_url}`);
+      if (this.#target.kind === 'local') {
+        this.#log(`run ${status.toLowerCase()}, all sent to the local MLflow store ${this.#displayPath(resolve(this.#runDir, this.#target.store))}; see it with \`runner ui\``);
+      } else {
+        this.#log(`run ${status.toLowerCase()}, all sent to MLflow: ${record.run_url}`);
+      }
     } else if (this.#unavailable) {
       this.#log(`${this.#unavailable}, then run \`${sync}\` to upload this run.`);
     } else {
@@ -395,8 +403,13 @@ class MlflowTracker implements Tracker {
   }
 
   #displayDir(): string {
-    const rel = relative(process.cwd(), this.#runDir);
-    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : this.#runDir;
+    return this.#displayPath(this.#runDir);
+  }
+
+  /** A path relative to the working folder when it lies inside it. */
+  #displayPath(path: string): string {
+    const rel = relative(process.cwd(), path);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   }
 
   #saveRecord(): void {

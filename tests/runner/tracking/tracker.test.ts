@@ -9,7 +9,7 @@ import { MlflowClient } from '../../../runner/tracking/client.ts';
 import { readRunRecord } from '../../../runner/tracking/run-record.ts';
 import { freePort, type MlflowServer, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { syncRunFolder } from '../../../runner/tracking/sync.ts';
-import { acquireLocalServer } from '../../../runner/tracking/local-store.ts';
+import { acquireLocalServer, advertiseServer } from '../../../runner/tracking/local-store.ts';
 import { createTracker, type CreateTrackerOptions } from '../../../runner/tracking/tracker.ts';
 import { uniqueName } from '../../helpers/mlflow.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
@@ -380,6 +380,27 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
   } finally {
     await lease.release();
   }
+});
+
+test('a `runner ui` server on the store is used as is: no start-up of its own, left running after the run', async () => {
+  const unadvertise = advertiseServer(ctx.server!);
+  try {
+    const runDir = runDirFor('with-ui');
+    const logs: string[] = [];
+    const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir: ctx.storeDir });
+    const started = Date.now();
+    await t.start({ params: SIM_CONFIG });
+    assert.ok(Date.now() - started < 4000, `start() took ${Date.now() - started} ms`);
+    assert.is(new URL(t.runUrl!).origin, ctx.server!.uri);
+    assert.ok(logs.some((l) => l.includes('using the MLflow server of `runner ui`')), logs.join('\n'));
+    await simulateRun(t, runDir, { steps: 30 });
+    assert.is((await t.finish('FINISHED')).synced, true, logs.join('\n'));
+    assert.is(await client().health(), true, 'the UI server keeps running');
+    await assertHistoriesEqualFile(client(), t.runId!, runDir);
+  } finally {
+    unadvertise();
+  }
+  assert.not.ok(existsSync(join(ctx.storeDir!, 'server.json')));
 });
 
 test('MLflow not installed: the run completes on disk, says how to install it, and sync uploads it later', async () => {
