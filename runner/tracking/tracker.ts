@@ -293,7 +293,7 @@ class MlflowTracker implements Tracker {
     try {
       const outcome = await Promise.race([this.#opened.promise.then(() => 'open' as const), timedOut]);
       if (outcome === 'open') {
-        const where = this.#target.kind === 'local' ? ` (local store; live while this run lasts, later with \`runner ui\`)` : '';
+        const where = this.#target.kind !== 'local' ? '' : this.#lease?.adopted ? ' (local store, served by `runner ui`)' : ' (local store; live while this run lasts, later with `runner ui`)';
         this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}${where}`);
       }
       else this.#log(`MLflow at ${this.#client?.uri} did not answer within ${Math.round(timeoutMs / 1000)} s; training goes on and the run is sent when it answers`);
