@@ -127,8 +127,12 @@ export async function uploadMissingMetrics(client: MlflowClient, runId: string, 
   return { present, uploaded: missing.length };
 }
 
-/** Identity of a metric point as MLflow stores it (Infinity and DBL_MAX are one value there). */
+/**
+ * Identity of a metric point for reconciliation: step, timestamp and value, with every non-finite value (NaN, ±Inf,
+ * ±DBL_MAX as MLflow stores infinities) one and the same, because a metrics.jsonl written with plain JSON.stringify
+ * has `null` for all of them and one record never holds two values for a key.
+ */
 export function pointId(m: Metric): string {
-  const v = Number.isNaN(m.value) ? 'NaN' : Math.abs(m.value) >= Number.MAX_VALUE ? (m.value > 0 ? 'Inf' : '-Inf') : String(m.value);
+  const v = Number.isNaN(m.value) || Math.abs(m.value) >= Number.MAX_VALUE ? 'non-finite' : String(m.value);
   return `${m.step}|${m.timestamp}|${v}`;
 }
