@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { augmentations } from '../../components/augmentation/index.ts';
 import { datasets } from '../../components/dataset/index.ts';
 import { embeddings } from '../../components/embedding/index.ts';
 import { models } from '../../components/model/index.ts';
@@ -12,6 +13,7 @@ import { StringEnum } from './string-enum.ts';
 export const componentKinds = {
   dataset: datasets,
   tokenizer: tokenizers,
+  augmentation: augmentations,
   embedding: embeddings,
   model: models,
   optimizer: optimizers,
@@ -86,6 +88,13 @@ export const DataSchema = Type.Object(
       ),
     ),
     max_len: Type.Integer({ minimum: 1, default: 500, description: 'Every text is truncated or padded (at the end) to this many tokens.' }),
+    augmentation: Type.Array(slot('augmentation', 'One augmentation or preprocessing step.'), {
+      default: [],
+      description:
+        'Ordered steps applied to batches. Random steps (random_*, color_jitter; text: token_dropout, random_swap, random_mask) ' +
+        'run on training batches only, seeded by `seed`; deterministic image steps (resize, center_crop, normalize) run on ' +
+        'both splits unless their apply_to says train or test.',
+    }),
     batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Training batch size.' }),
     eval_batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluation batch size (default: 4 × batch_size).' })),
   },

@@ -20,8 +20,30 @@ export interface TextDataset {
   source: string;
 }
 
+/** One split of an image dataset: decoded pixels, all images the same size, uint8, row-major `[count, h, w, c]`. */
+export interface ImageSplit {
+  pixels: Uint8Array;
+  /** Class index of each image. */
+  labels: Int32Array;
+  /** Where each image came from (file path, or archive:member), for messages. */
+  files: string[];
+}
+
+/** An image classification dataset with both splits decoded and fitted to one size. */
+export interface ImageDataset {
+  kind: 'image';
+  /** Class names in the stable, logged order that defines label indices. */
+  classes: string[];
+  /** `[height, width, channels]` of every stored image. */
+  imageShape: [number, number, number];
+  train: ImageSplit;
+  test: ImageSplit;
+  /** Where it came from, for logs (a folder, an archive). */
+  source: string;
+}
+
 /** What any dataset component builds. */
-export type Dataset = TextDataset;
+export type Dataset = TextDataset | ImageDataset;
 
 /** A dataset made ready for training: batch sources per split and what models need to know. */
 export interface PreparedData {

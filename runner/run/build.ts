@@ -13,6 +13,8 @@ import {
 import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
+import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
+import { imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
@@ -61,17 +63,30 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
   }
 }
 
-/** Loads the dataset and turns it into batch sources (text: tokenize, vocabulary, encode). */
+/**
+ * Loads the dataset and turns it into batch sources (text: tokenize, vocabulary, encode; images:
+ * the augmentation pipeline). `data.augmentation` steps are built first, so their errors come
+ * before a long load.
+ */
 export async function prepareData(config: ExperimentConfig, context: BuildContext): Promise<PreparedData> {
   const start = performance.now();
+  const steps = buildAugmentations(config.data.augmentation ?? [], context);
   const dataset = await datasets.build(config.data.dataset, context);
+  if (dataset.kind === 'image') {
+    const sources = imageBatchSources(dataset, stepsOfKind(steps, 'image'), config.seed);
+    return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
+  }
+  const textSteps = stepsOfKind(steps, 'text');
   const tokenizer = tokenizers.build(config.data.tokenizer ?? { type: 'whitespace' }, context);
   const encoded = encodeTextDataset(dataset, tokenizer, {
     minFreq: config.data.vocab.min_freq,
     maxSize: config.data.vocab.max_size,
     maxLen: config.data.max_len,
   });
-  return { ...textBatchSources(encoded), dataSeconds: (performance.now() - start) / 1000 };
+  const sources = textBatchSources(encoded);
+  if (textSteps.length > 0)
+    sources.train = new AugmentedBatchSource(sources.train, textAugmenter(textSteps, augmentationRandom(config.seed)));
+  return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
 }
 
 /** Loads `data.embedding` (if configured) in vocabulary order, checked against the model's `embed_size`. */

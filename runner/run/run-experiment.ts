@@ -15,6 +15,7 @@ import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
 import { classificationReport } from './report.ts';
 import { trainingCurvesPng, type EpochPoint } from './plot.ts';
+import { dataWaitReport, ImageBatchSource } from '../data/image-pipeline.ts';
 import { describeEmbedding } from '../../components/embedding/apply.ts';
 
 /** Options of one run. */
@@ -86,6 +87,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );
     if (built.embedding) progress.info(describeEmbedding(built.embedding));
+    const images = built.data.train instanceof ImageBatchSource ? built.data.train : undefined;
+    if (images) {
+      writeFileSync(folder.path('augmentation_grid.png'), images.sampleGrid({ seed: config.seed }));
+      progress.info(`augmentation: ${images.pipeline.describe()} (samples: augmentation_grid.png)`);
+    }
     let result: LoopResult | undefined;
     let failure: unknown;
     const curve: EpochPoint[] = [];
@@ -129,6 +135,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           shouldStop: () => options.signal?.aborted ?? false,
         },
       );
+      if (images) {
+        const wait = dataWaitReport(images.dataWait(), curve);
+        folder.writeJson('data_wait.json', wait);
+        progress.info(`data: ${(wait.fraction * 100).toFixed(2)}% of training time spent preparing batches`);
+      }
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
       if (result.testPredictions) {
         folder.writeJson(

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { optimizers } from '../../../components/optimizer/index.ts';
+import { GroupedOptimizer } from '../../../runner/train/optimizer.ts';
+import { resolveParamGroups, type ParamGroupConfig } from '../../../runner/train/param-groups.ts';
+
+/** `n` images `[n, size, size, 3]` in [-1, 1]: class 0 bright at the top, class 1 bright at the bottom (plus noise). */
+export function separableImages(n: number, size: number, seed = 1): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+    const rows = tf.linspace(-1, 1, size).reshape([1, size, 1, 1]);
+    const sign = tf.tensor1d(Float32Array.from(labels, (l) => (l === 0 ? -1 : 1))).reshape([n, 1, 1, 1]);
+    const noise = tf.randomUniform([n, size, size, 3], -0.3, 0.3, 'float32', seed);
+    return { x: tf.clipByValue(tf.add(tf.mul(rows, sign), noise), -1, 1) as tf.Tensor4D, y: tf.tensor1d(labels, 'int32') };
+  });
+}
+
+/** SGD (lr, weight decay) with param groups over `model`, as a config would build it. */
+export function sgdFor(model: tf.LayersModel, lr: number, weightDecay: number, groups: ParamGroupConfig[]) {
+  const spec = optimizers.build({ type: 'sgd', lr, weight_decay: weightDecay, param_groups: groups }, { configDir: '.', warn() {} });
+  const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
+  return { plan, optimizer: new GroupedOptimizer(spec.rule, plan.groups) };
+}
+
+/** Runs `steps` training steps on one batch; returns the losses. */
+export function trainSteps(model: tf.LayersModel, optimizer: GroupedOptimizer, x: tf.Tensor, y: tf.Tensor1D, steps: number): number[] {
+  const variables = optimizer.trainableVariables();
+  const classes = model.outputs[0]!.shape[1]!;
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), model.apply(x, { training: true }) as tf.Tensor2D) as tf.Scalar,
+        variables,
+      );
+      optimizer.apply(grads);
+      return value;
+    });
+    losses.push(loss.dataSync()[0]!);
+    loss.dispose();
+  }
+  return losses;
+}
+
+/** The values of a model's weight by its layer/weight name. */
+export function weightValues(model: tf.LayersModel, name: string): Float32Array {
+  const weight = model.weights.find((w) => w.originalName === name);
+  if (!weight) throw new Error(`no weight ${name}`);
+  return weight.read().dataSync() as Float32Array;
+}
