@@ -1,0 +1,166 @@
+/**
+ * A bidirectional LSTM on TensorFlow's fused whole-sequence kernels, BlockLSTMV2 (forward) and
+ * BlockLSTMGradV2 (backward), executed by name on tfjs-node's native backend and wrapped with
+ * tf.customGrad. One kernel call runs a direction over every time step in C++, where the
+ * tfjs-layers LSTM dispatches a dozen ops per step from JavaScript, forward and backward.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { NativeBackend, OpAttr } from '../../../runner/backend/tf221.ts';
+import type { BidirectionalWeights, LstmWeights } from './lstm-weights.ts';
+
+/** The parts of tfjs-node's backend the block kernels need, beyond what runner/backend types. */
+interface BlockBackend extends NativeBackend {
+  binding: NativeBackend['binding'] & {
+    TF_FLOAT: number;
+    TF_INT64: number;
+    TF_ATTR_BOOL: number;
+    TF_ATTR_FLOAT: number;
+    createTensor(shape: number[], dtype: number, values: Int32Array): number;
+  };
+  /** Runs a TensorFlow op by name; its outputs are tf.Tensors tracked by the engine (the current tidy scope). */
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: TensorInfo[], numOutputs: number): tf.Tensor[];
+  tensorMap: { set(dataId: object, data: { shape: number[]; dtype: number; id: number; values: null; refCount: number }): void };
+}
+
+/** Whether the current backend can run TensorFlow ops by name (tfjs-node's 'tensorflow' backend). */
+export function nativeLstmAvailable(): boolean {
+  if (tf.getBackend() !== 'tensorflow') return false;
+  const backend = tf.backend() as Partial<BlockBackend>;
+  return typeof backend.executeMultipleOutputs === 'function' && typeof backend.binding?.createTensor === 'function';
+}
+
+/** BlockLSTMV2's seven outputs, each `[time, batch, units]`, in the kernel's order. */
+type BlockOutputs = [i: tf.Tensor3D, cs: tf.Tensor3D, f: tf.Tensor3D, o: tf.Tensor3D, ci: tf.Tensor3D, co: tf.Tensor3D, h: tf.Tensor3D];
+
+/**
+ * `[batch, time, 2 * units]`: the forward LSTM's outputs at each step concatenated with the
+ * backward LSTM's (which read the sequence from its end), from zero states, as
+ * tf.layers.bidirectional(tf.layers.lstm({returnSequences: true, recurrentActivation: 'sigmoid'})).
+ * Differentiable in `x` and every weight. Needs nativeLstmAvailable().
+ */
+export function nativeBidirectionalLstm(x: tf.Tensor3D, weights: BidirectionalWeights): tf.Tensor3D {
+  const [batch, time, inputSize] = x.shape;
+  const units = weights.forward.recurrentKernel.shape[0];
+  if (batch % 2 === 1 && (inputSize % 2 === 1 || units % 2 === 1)) {
+    // BlockLSTM logs "inefficient" on every call when batch × input or batch × units is odd: one
+    // zero example more (its outputs cut off, so it adds nothing to any gradient) avoids both.
+    return tf.tidy(() => {
+      const padded = nativeBidirectionalLstm(
+        tf.pad(x, [
+          [0, 1],
+          [0, 0],
+          [0, 0],
+        ]),
+        weights,
+      );
+      return tf.slice(padded, [0, 0, 0], [batch, time, 2 * units]);
+    });
+  }
+  const { forward: fw, backward: bw } = weights;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[7] as tf.GradSaveFunc;
+    const [input, ...w] = args.slice(0, 7) as tf.Tensor[];
+    const f = toBlockLayout(unpack(w, 0));
+    const b = toBlockLayout(unpack(w, 3));
+    const xt = tf.transpose(input!, [1, 0, 2]) as tf.Tensor3D;
+    const xr = tf.reverse(xt, 0);
+    const outF = blockLstm(xt, f.w, f.b);
+    const outB = blockLstm(xr, b.w, b.b);
+    const value = tf.transpose(tf.concat([outF[6], tf.reverse(outB[6], 0)], 2), [1, 0, 2]) as tf.Tensor3D;
+    save([xt, xr, f.w, f.b, b.w, b.b, ...outF, ...outB]);
+    const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] =>
+      tf.tidy(() => {
+        const [sxt, sxr, wF, bF, wB, bB] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+        const savedF = saved.slice(6, 13) as BlockOutputs;
+        const savedB = saved.slice(13, 20) as BlockOutputs;
+        const [dhF, dhBReversed] = tf.split(tf.transpose(dy, [1, 0, 2]), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
+        const gF = blockLstmGrad(sxt, wF, bF, savedF, dhF);
+        const gB = blockLstmGrad(sxr, wB, bB, savedB, tf.reverse(dhBReversed, 0));
+        const dx = tf.transpose(tf.add(gF.x, tf.reverse(gB.x, 0)), [1, 0, 2]);
+        const kF = fromBlockLayout(gF.w, gF.b, inputSize);
+        const kB = fromBlockLayout(gB.w, gB.b, inputSize);
+        return [dx, kF.kernel, kF.recurrentKernel, kF.bias, kB.kernel, kB.recurrentKernel, kB.bias];
+      });
+    return { value, gradFunc };
+  });
+  return op(x, fw.kernel, fw.recurrentKernel, fw.bias, bw.kernel, bw.recurrentKernel, bw.bias) as tf.Tensor3D;
+}
+
+/** BlockLSTMV2's `w` `[input + units, 4 * units]` and `b`; its gate layout is Keras' i,f,c,o. */
+function toBlockLayout(w: LstmWeights): { w: tf.Tensor2D; b: tf.Tensor1D } {
+  return { w: tf.concat([w.kernel, w.recurrentKernel], 0), b: w.bias };
+}
+
+/** Keras-layout gradients from BlockLSTMGradV2's `w` and `b` gradients. */
+function fromBlockLayout(wGrad: tf.Tensor2D, bGrad: tf.Tensor1D, inputSize: number): LstmWeights {
+  const [kernel, recurrentKernel] = tf.split(wGrad, [inputSize, wGrad.shape[0] - inputSize], 0) as [tf.Tensor2D, tf.Tensor2D];
+  return { kernel, recurrentKernel, bias: bGrad };
+}
+
+function unpack(w: tf.Tensor[], at: number): LstmWeights {
+  return { kernel: w[at] as tf.Tensor2D, recurrentKernel: w[at + 1] as tf.Tensor2D, bias: w[at + 2] as tf.Tensor1D };
+}
+
+/** BlockLSTMV2 over time-major `x` `[time, batch, input]` from zero states, no peepholes, no clipping. */
+function blockLstm(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): BlockOutputs {
+  const backend = tf.backend() as unknown as BlockBackend;
+  const [time, batch] = x.shape;
+  const units = b.shape[0] / 4;
+  return tf.tidy(() => {
+    const state = tf.zeros([batch, units]);
+    const peephole = tf.zeros([units]);
+    const attrs = [
+      { name: 'cell_clip', type: backend.binding.TF_ATTR_FLOAT, value: 0 },
+      { name: 'use_peephole', type: backend.binding.TF_ATTR_BOOL, value: false },
+      { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
+    ];
+    return withSequenceLength(backend, time, (seqLen) =>
+      backend.executeMultipleOutputs('BlockLSTMV2', attrs, [seqLen, x, state, state, w, peephole, peephole, peephole, b], 7),
+    ) as BlockOutputs;
+  });
+}
+
+/** BlockLSTMGradV2 for the outputs of blockLstm, given the gradient of its `h` output. */
+function blockLstmGrad(
+  x: tf.Tensor3D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  outputs: BlockOutputs,
+  hGrad: tf.Tensor3D,
+): { x: tf.Tensor3D; w: tf.Tensor2D; b: tf.Tensor1D } {
+  const backend = tf.backend() as unknown as BlockBackend;
+  const [time, batch] = x.shape;
+  const units = b.shape[0] / 4;
+  return tf.tidy(() => {
+    const state = tf.zeros([batch, units]);
+    const peephole = tf.zeros([units]);
+    const csGrad = tf.zerosLike(hGrad); // only h feeds the loss: the cell states' own gradient is zero
+    const attrs = [
+      { name: 'use_peephole', type: backend.binding.TF_ATTR_BOOL, value: false },
+      { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
+    ];
+    const inputs = [x, state, state, w, peephole, peephole, peephole, b, ...outputs, csGrad, hGrad];
+    const grads = withSequenceLength(backend, time, (seqLen) =>
+      backend.executeMultipleOutputs('BlockLSTMGradV2', attrs, [seqLen, ...inputs], 8),
+    );
+    // x, cs_prev, h_prev, w, wci, wcf, wco, b
+    return { x: grads[0] as tf.Tensor3D, w: grads[3] as tf.Tensor2D, b: grads[7] as tf.Tensor1D };
+  });
+}
+
+/**
+ * Runs `fn` with the kernels' int64 `seq_len_max` scalar (tfjs has no int64 tensors: it is made in
+ * the binding and registered with the backend for the call only, then released).
+ */
+function withSequenceLength<T>(backend: BlockBackend, time: number, fn: (seqLen: TensorInfo) => T): T {
+  const { binding } = backend;
+  const dataId = {};
+  const id = binding.createTensor([], binding.TF_INT64, new Int32Array([time, 0])); // little-endian int64
+  backend.tensorMap.set(dataId, { shape: [], dtype: binding.TF_INT64, id, values: null, refCount: 1 });
+  try {
+    return fn({ dataId, shape: [], dtype: 'int32' });
+  } finally {
+    backend.disposeData(dataId, true);
+  }
+}
