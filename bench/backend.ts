@@ -21,6 +21,9 @@ const JS_BATCH = Number(opts['js-batch']);
 const NATIVE_STEPS = Number(opts.steps);
 const SEQ = 500, EMBED = 100, VOCAB = 20_000, FILTERS = 100, KERNELS = [3, 4, 5], BATCH = 64;
 
+/** A rate with 3 significant digits (pure-JS rates can be far below 1). */
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
 /** Seconds taken by `fn`. */
 async function seconds(fn: () => Promise<void> | void): Promise<number> {
   const t0 = performance.now();
@@ -88,15 +91,15 @@ async function main(): Promise<void> {
   const rows: Array<[string, number, number, string]> = [];
   await tf.setBackend(native);
   const nativeMatmul = await matmulGflops(3, 30);
-  console.log(`matmul 1024^3, native: ${nativeMatmul.toFixed(1)} GFLOP/s (30 iterations)`);
+  console.log(`matmul 1024^3, native: ${fmt(nativeMatmul)} GFLOP/s (30 iterations)`);
   const nativeStep = await textCnnExamplesPerSecond(BATCH, 2, NATIVE_STEPS);
-  console.log(`TextCNN step, native: ${nativeStep.toFixed(1)} examples/s (batch ${BATCH}, ${NATIVE_STEPS} steps after 2 warm-up)`);
+  console.log(`TextCNN step, native: ${fmt(nativeStep)} examples/s (batch ${BATCH}, ${NATIVE_STEPS} steps after 2 warm-up)`);
 
   await tf.setBackend('cpu');
   const jsMatmul = await matmulGflops(0, 2);
-  console.log(`matmul 1024^3, pure JS: ${jsMatmul.toFixed(2)} GFLOP/s (2 iterations)`);
+  console.log(`matmul 1024^3, pure JS: ${fmt(jsMatmul)} GFLOP/s (2 iterations)`);
   const jsStep = await textCnnExamplesPerSecond(JS_BATCH, 0, 1);
-  console.log(`TextCNN step, pure JS: ${jsStep.toFixed(2)} examples/s (batch ${JS_BATCH}, 1 step)`);
+  console.log(`TextCNN step, pure JS: ${fmt(jsStep)} examples/s (batch ${JS_BATCH}, 1 step)`);
   await tf.setBackend(native);
 
   rows.push(['matmul 1024^3 (GFLOP/s)', nativeMatmul, jsMatmul, '>= 50']);
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   console.log(`load average at the end: ${load()}`);
   console.log('\n| measure | native | pure JS | native / pure JS | target (native) |\n| --- | ---: | ---: | ---: | --- |');
   for (const [name, n, js, target] of rows) {
-    console.log(`| ${name} | ${n.toFixed(1)} | ${js.toFixed(2)} | ${(n / js).toFixed(0)}x | ${target} |`);
+    console.log(`| ${name} | ${fmt(n)} | ${fmt(js)} | ${fmt(n / js)}x | ${target} |`);
   }
 }
 
