@@ -61,6 +61,7 @@ export async function selectBackend(device: Device, options: SelectOptions = {})
     throw new Error(`selectBackend('${device}') after selectBackend('${first.device}') chose ${describeBackend(report)}: `
       + 'a process selects its backend once');
   }
+  if (tf.getBackend() !== report.tfBackend) await tf.setBackend(report.tfBackend); // switched since
   return report;
 }
 

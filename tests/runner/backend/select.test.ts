@@ -21,6 +21,9 @@ test('repeated calls return the first report; a conflicting device is an error',
   const first = await selectBackend('cpu');
   assert.is(await selectBackend('cpu'), first);
   assert.is(await selectBackend('auto'), first);
+  await tf.setBackend('cpu');
+  assert.is(await selectBackend('cpu'), first);
+  assert.is(tf.getBackend(), first.tfBackend, 'a repeated call makes the chosen backend current again');
   if (first.kind !== 'native-gpu') {
     try {
       await selectBackend('gpu');
