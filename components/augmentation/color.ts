@@ -53,20 +53,15 @@ export function rgbToHsv(rgb: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor
   return [hue as tf.Tensor4D, saturation as tf.Tensor4D, maxc as tf.Tensor4D];
 }
 
-/** Hue, saturation, value in [0, 1] → RGB in [0, 1] `[b, h, w, 3]` (torchvision _hsv2rgb). */
+/**
+ * Hue, saturation, value in [0, 1] → RGB in [0, 1] `[b, h, w, 3]`: channel n ∈ (5, 3, 1) for (R, G, B)
+ * is v − v·s·clip(min(k, 4 − k), 0, 1) with k = (n + 6h) mod 6 — the same values as torchvision's
+ * sector-by-sector _hsv2rgb, in a few broadcast ops for all three channels.
+ */
 export function hsvToRgb(hue: tf.Tensor4D, saturation: tf.Tensor4D, value: tf.Tensor4D): tf.Tensor4D {
-  const sector = tf.floor(tf.mul(hue, 6));
-  const f = tf.sub(tf.mul(hue, 6), sector);
-  const i = tf.mod(sector, 6);
-  const p = tf.clipByValue(tf.mul(value, tf.sub(1, saturation)), 0, 1);
-  const q = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, f))), 0, 1);
-  const t = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, tf.sub(1, f)))), 0, 1);
-  const masks = [0, 1, 2, 3, 4, 5].map((k) => tf.cast(tf.equal(i, k), 'float32'));
-  const pick = (choices: tf.Tensor[]) => tf.addN(choices.map((c, k) => tf.mul(masks[k]!, c)));
-  const r = pick([value, q, p, p, t, value]);
-  const g = pick([t, value, value, q, p, p]);
-  const b = pick([p, p, t, value, value, q]);
-  return tf.concat([r, g, b], 3) as tf.Tensor4D;
+  const k = tf.mod(tf.add(tf.tensor1d([5, 3, 1]), tf.mul(hue, 6)), 6);
+  const ramp = tf.clipByValue(tf.minimum(k, tf.sub(4, k)), 0, 1);
+  return tf.sub(value, tf.mul(tf.mul(value, saturation), ramp)) as tf.Tensor4D;
 }
 
 /** Rotates each image's hue by its shift (a fraction of the colour wheel, in [-0.5, 0.5]; torchvision adjust_hue). */

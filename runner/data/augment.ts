@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { augmentations } from '../../components/augmentation/index.ts';
 import type { Augmentation, ImageAugmentation, Rng, TextAugmentation } from '../../components/augmentation/augmentation.ts';
 import { ConfigError } from '../config/issues.ts';
+import { UserError } from '../errors.ts';
 import type { BuildContext } from '../registry.ts';
 import { seededRandom } from '../train/random.ts';
 import type { Batch, BatchSource } from './batches.ts';
@@ -12,9 +13,18 @@ export interface PlacedStep<A extends Augmentation = Augmentation> {
   step: A;
 }
 
-/** Builds the steps of `data.augmentation` in order. */
+/** Builds the steps of `data.augmentation` in order; a step's bad params are a ConfigError at `data.augmentation[i]`. */
 export function buildAugmentations(configs: readonly ({ type: string } & Record<string, unknown>)[], context: BuildContext): PlacedStep[] {
-  return configs.map((config, index) => ({ index, step: augmentations.build(config, context) }));
+  return configs.map((config, index) => {
+    try {
+      return { index, step: augmentations.build(config, context) };
+    } catch (error) {
+      if (error instanceof UserError && !(error instanceof ConfigError)) {
+        throw new ConfigError([{ path: ['data', 'augmentation', index], message: error.message }]);
+      }
+      throw error;
+    }
+  });
 }
 
 /** The steps as `kind` steps; a step of the other kind is a ConfigError at its place in the list. */

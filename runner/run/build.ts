@@ -14,7 +14,7 @@ import type { PretrainedEmbedding } from '../../components/embedding/embedding.t
 import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
-import { imageBatchSources } from '../data/image-pipeline.ts';
+import { ImageBatchSource, imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
@@ -130,6 +130,7 @@ export function describeBuilt(built: BuiltExperiment): string {
       `${built.data.classes.length} classes (${built.data.classes.join(', ')})${vocab}, input shape [${built.data.inputShape.join(', ')}]`,
   );
   if (built.embedding) lines.push(describeEmbedding(built.embedding));
+  if (built.data.train instanceof ImageBatchSource) lines.push(`augmentation: ${built.data.train.pipeline.describe()}`);
   lines.push('', 'parameter groups:');
   for (const group of built.plan.groups) {
     const count = group.variables.reduce((n, v) => n + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);

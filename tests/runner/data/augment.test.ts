@@ -31,6 +31,17 @@ test('a step of the wrong kind for the dataset is a config error at its place in
   );
 });
 
+test('bad step params found while building are config errors at the step', () => {
+  try {
+    buildAugmentations([{ type: 'random_horizontal_flip' }, { type: 'normalize', scale: [-1, 1], mean: [0.5], std: [0.5] }], context);
+    assert.unreachable();
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    assert.equal((error as ConfigError).issues[0]!.path, ['data', 'augmentation', 1]);
+    assert.match((error as ConfigError).issues[0]!.message, 'normalize: give either mean and std');
+  }
+});
+
 test('AugmentedBatchSource changes training batches only', () => {
   const ids = tf.tensor2d(
     [
