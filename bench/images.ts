@@ -25,7 +25,9 @@ import { optimizers } from '../components/optimizer/index.ts';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
-const archive = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? join(root, '../shared/data/cats_vs_dogs_4k.tar'));
+const archive = resolve(
+  args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? join(root, '../shared/data/cats_vs_dogs_4k.tar'),
+);
 const decodeCount = Number(option('--decode', '400'));
 const steps = Number(option('--steps', '5'));
 const context = { configDir: root, warn: (m: string) => console.warn(m) };
@@ -43,7 +45,9 @@ for (const decoder of hasNativeDecoder() ? (['auto', 'js'] as const) : (['js'] a
   const start = performance.now();
   for (const bytes of jpegs) decodeInto(bytes, stored, [256, 256], 'crop', decoder);
   const ms = (performance.now() - start) / jpegs.length;
-  console.log(`decode ${decoder === 'auto' ? 'native' : 'pure JS'}: ${ms.toFixed(2)} ms/image (${(1000 / ms).toFixed(0)} images/s) over ${jpegs.length} JPEGs`);
+  console.log(
+    `decode ${decoder === 'auto' ? 'native' : 'pure JS'}: ${ms.toFixed(2)} ms/image (${(1000 / ms).toFixed(0)} images/s) over ${jpegs.length} JPEGs`,
+  );
 }
 
 /** A synthetic stored dataset of `count` random images (the pipeline cost does not depend on content). */
@@ -63,7 +67,10 @@ function time(n: number, fn: () => void): number {
 }
 
 async function stepTime(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D): Promise<number> {
-  const spec = optimizers.build({ type: 'sgd', lr: 0.001, weight_decay: 0.001, param_groups: [{ match: ['^head_'], lr_mult: 10 }] }, context);
+  const spec = optimizers.build(
+    { type: 'sgd', lr: 0.001, weight_decay: 0.001, param_groups: [{ match: ['^head_'], lr_mult: 10 }] },
+    context,
+  );
   const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
   const optimizer = new GroupedOptimizer(spec.rule, plan.groups);
   const variables = optimizer.trainableVariables();
@@ -93,7 +100,12 @@ const cases = [
     name: 'finetune + color_jitter(0.4, 0.4, 0.4, 0.1)',
     size: 256,
     batch: 32,
-    steps: [finetune[0]!, finetune[1]!, { type: 'color_jitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 }, ...finetune.slice(2)],
+    steps: [
+      finetune[0]!,
+      finetune[1]!,
+      { type: 'color_jitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 },
+      ...finetune.slice(2),
+    ],
     model: 'mobilenet',
   },
   {
@@ -123,7 +135,10 @@ for (const c of cases) {
             },
             { numClasses: 2, inputShape: sources.inputShape },
           )
-        : await models.build({ type: 'small_cnn', channels: [32, 64, 128], head: { dropout: 0.3 } }, { numClasses: 2, inputShape: sources.inputShape });
+        : await models.build(
+            { type: 'small_cnn', channels: [32, 64, 128], head: { dropout: 0.3 } },
+            { numClasses: 2, inputShape: sources.inputShape },
+          );
     const { x, y } = sources.train.batch(next(), true);
     stepMs.set(c.model, await stepTime(model, x, y));
     tf.dispose([x, y]);
