@@ -19,13 +19,15 @@ export function tensor(v: { shape: number[]; data: Float32Array }): tf.Tensor {
 export async function onBackend(name: 'cpu' | 'tensorflow', fn: () => tf.Tensor[] | Promise<tf.Tensor[]>): Promise<Float32Array[]> {
   const before = tf.getBackend();
   assert.ok(await tf.setBackend(name), `backend '${name}' could not be set`);
+  const tensors = tf.memory().numTensors;
+  tf.engine().startScope();
   try {
     const out = await fn();
-    const arrays = out.map((t) => Float32Array.from(t.dataSync()));
-    tf.dispose(out);
-    return arrays;
+    return out.map((t) => Float32Array.from(t.dataSync()));
   } finally {
+    tf.engine().endScope(); // every tensor the case made
     await tf.setBackend(before);
+    assert.is(tf.memory().numTensors, tensors, `tensors left by a case on '${name}'`);
   }
 }
 

@@ -10,7 +10,7 @@ import { ROOT, tempDir } from './helpers.ts';
 
 const CLI = `
 export async function main(argv: string[]): Promise<number> {
-  console.log(JSON.stringify({ argv, pid: process.pid, ppid: process.ppid,
+  const seen = () => console.log(JSON.stringify({ argv, pid: process.pid, ppid: process.ppid,
     ld: process.env.LD_LIBRARY_PATH ?? '', reexeced: process.env.RUNNER_REEXECED ?? null }));
   if (argv[0] === 'wait') {
     const keep = setInterval(() => {}, 1000);
@@ -18,8 +18,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const s of ['SIGINT', 'SIGTERM'] as const) {
         process.on(s, () => { clearInterval(keep); console.log('got ' + s); resolve(s === 'SIGINT' ? 130 : 143); });
       }
+      seen(); // only once the handlers are in place: the test signals as soon as it reads this
     });
   }
+  seen();
   if (argv[0] === 'die') process.kill(process.pid, 'SIGKILL');
   if (argv[0] === 'throw') throw Object.assign(new Error('bad input here'), { exitCode: 2 });
   return Number(argv[0] ?? 0);

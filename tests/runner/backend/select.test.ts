@@ -14,7 +14,7 @@ test('device cpu: the native backend loads (TensorFlow 2.21.0, oneDNN reported),
   assert.is(r.tensorflowVersion, '2.21.0');
   assert.type(r.oneDNN, 'boolean');
   assert.is(tf.getBackend(), 'tensorflow');
-  assert.equal(tf.matMul([[1, 2]], [[3], [4]]).arraySync(), [[11]]);
+  assert.equal(tf.tidy(() => tf.matMul([[1, 2]], [[3], [4]]).arraySync()), [[11]]);
 });
 
 test('repeated calls return the first report; a conflicting device is an error', async () => {

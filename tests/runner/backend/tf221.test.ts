@@ -39,12 +39,16 @@ test('TF 2.21: the raw ConcatV2 op rejects scalars', () => {
 });
 
 test('patched: tf.round on int32 is the identity, float32 rounds half to even as in pure JS', async () => {
-  const ints = tf.round(tf.tensor1d([1, 2, -3, 2147483647], 'int32'));
-  assert.is(ints.dtype, 'int32');
-  assert.equal(Array.from(ints.dataSync()), [1, 2, -3, 2147483647]);
-  const floats = Array.from(tf.round(tf.tensor1d([0.5, 1.5, -2.5, 2.4, -0.6])).dataSync());
+  const ints = tf.tidy(() => {
+    const r = tf.round(tf.tensor1d([1, 2, -3, 2147483647], 'int32'));
+    assert.is(r.dtype, 'int32');
+    return Array.from(r.dataSync());
+  });
+  assert.equal(ints, [1, 2, -3, 2147483647]);
+  const rounded = () => tf.tidy(() => Array.from(tf.round(tf.tensor1d([0.5, 1.5, -2.5, 2.4, -0.6])).dataSync()));
+  const floats = rounded();
   await tf.setBackend('cpu');
-  const js = Array.from(tf.round(tf.tensor1d([0.5, 1.5, -2.5, 2.4, -0.6])).dataSync());
+  const js = rounded();
   await tf.setBackend('tensorflow');
   assert.equal(floats, js);
 });
@@ -65,8 +69,10 @@ test('patched: tfjs-node histogram summaries of constant data (scalar concat) ar
   const dir = mkdtempSync(join(tmpdir(), 'runner-tf221-'));
   try {
     const writer = node.summaryFileWriter(dir);
-    writer.histogram('constant', tf.ones([5]), 0);
-    writer.histogram('spread', tf.tensor1d([1, 2, 3]), 1);
+    tf.tidy(() => {
+      writer.histogram('constant', tf.ones([5]), 0);
+      writer.histogram('spread', tf.tensor1d([1, 2, 3]), 1);
+    });
     writer.flush();
     const files = readdirSync(dir);
     assert.ok(files.length > 0 && statSync(join(dir, files[0]!)).size > 100, 'an event file with data');
