@@ -34,9 +34,16 @@ function runOnce(tracking: boolean): Sample {
   const runsDir = mkdtempSync(join(tmpdir(), 'runner-bench-tracking-'));
   try {
     const args = [
-      'bin/runner.js', 'run', opts.config!, '--runs-dir', runsDir, '--quiet',
-      '--set', `train.epochs=${opts.epochs}`,
-      '--set', `train.log_every_steps=${opts['log-every']}`,
+      'bin/runner.js',
+      'run',
+      opts.config!,
+      '--runs-dir',
+      runsDir,
+      '--quiet',
+      '--set',
+      `train.epochs=${opts.epochs}`,
+      '--set',
+      `train.log_every_steps=${opts['log-every']}`,
     ];
     if (!tracking) args.push('--set', 'tracking=false');
     const env = { ...process.env };
@@ -75,7 +82,9 @@ for (let i = 0; i < Number(opts.repeats); i++) {
   for (const tracking of [false, true]) {
     const s = runOnce(tracking);
     samples.push(s);
-    console.log(`${tracking ? 'tracking on ' : 'tracking off'}  train ${s.trainSeconds.toFixed(2)} s  wall ${s.wallSeconds.toFixed(1)} s  (${s.points} metric points)`);
+    console.log(
+      `${tracking ? 'tracking on ' : 'tracking off'}  train ${s.trainSeconds.toFixed(2)} s  wall ${s.wallSeconds.toFixed(1)} s  (${s.points} metric points)`,
+    );
   }
 }
 const off = samples.filter((s) => !s.tracking);

@@ -34,7 +34,10 @@ Examples:
       uri: { type: 'string' },
       local: { type: 'boolean' },
     });
-    if (positionals.length === 0) throw new UserError("runner sync needs at least one run folder, e.g. runner sync runs/<experiment>/<run-id>. See 'runner sync --help'.");
+    if (positionals.length === 0)
+      throw new UserError(
+        "runner sync needs at least one run folder, e.g. runner sync runs/<experiment>/<run-id>. See 'runner sync --help'.",
+      );
     if (values.uri && values.local) throw new UserError('runner sync: choose one of --uri and --local.');
     const dirs = positionals.flatMap(expandRunDirs);
     let failed = 0;

@@ -26,12 +26,14 @@ Options:
       port: { type: 'string' },
       host: { type: 'string' },
     });
-    if (positionals.length > 0) throw new UserError(`runner ui takes no positional arguments (got ${positionals.join(' ')}). See 'runner ui --help'.`);
+    if (positionals.length > 0)
+      throw new UserError(`runner ui takes no positional arguments (got ${positionals.join(' ')}). See 'runner ui --help'.`);
     const host = values.host ?? '127.0.0.1';
     let port = 5000;
     if (values.port !== undefined) {
       port = Number(values.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`runner ui: --port must be a port number from 1 to 65535; got "${values.port}".`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new UserError(`runner ui: --port must be a port number from 1 to 65535; got "${values.port}".`);
     } else if (!(await portFree(host, port))) {
       port = await freePort(host);
     }
@@ -41,7 +43,8 @@ Options:
     try {
       server = await startMlflowServer({ storeDir, host, port });
     } catch (error) {
-      if (error instanceof MlflowNotInstalledError) throw new UserError(`MLflow is not installed. Install it with ${INSTALL_HINT}, then run runner ui again.`);
+      if (error instanceof MlflowNotInstalledError)
+        throw new UserError(`MLflow is not installed. Install it with ${INSTALL_HINT}, then run runner ui again.`);
       throw new UserError(`The MLflow UI did not start: ${(error as Error).message}`);
     }
     const unadvertise = advertiseServer(server); // runs on this store use this server meanwhile

@@ -270,7 +270,13 @@ export class MlflowClient {
 
   /** All runs matching a search, every page fetched. */
   async searchRuns(
-    query: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number; viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' },
+    query: {
+      experimentIds: string[];
+      filter?: string;
+      orderBy?: string[];
+      maxResults?: number;
+      viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+    },
     options?: CallOptions,
   ): Promise<Run[]> {
     const runs: Run[] = [];
@@ -413,17 +419,33 @@ export class MlflowClient {
     } catch (error) {
       if (spec.signal?.aborted) throw spec.signal.reason;
       if (timeout.aborted) {
-        throw new MlflowError(`MLflow at ${this.uri} did not answer ${what} within ${spec.timeoutMs ?? this.#timeoutMs} ms`, undefined, 'TIMEOUT', true, undefined, { cause: error });
+        throw new MlflowError(
+          `MLflow at ${this.uri} did not answer ${what} within ${spec.timeoutMs ?? this.#timeoutMs} ms`,
+          undefined,
+          'TIMEOUT',
+          true,
+          undefined,
+          { cause: error },
+        );
       }
       const code = networkCode(error);
-      throw new MlflowError(`Cannot reach MLflow at ${this.uri} (${code}) for ${what}`, undefined, 'UNREACHABLE', true, undefined, { cause: error });
+      throw new MlflowError(`Cannot reach MLflow at ${this.uri} (${code}) for ${what}`, undefined, 'UNREACHABLE', true, undefined, {
+        cause: error,
+      });
     }
     let buffer: Buffer;
     try {
       buffer = Buffer.from(await res.arrayBuffer());
     } catch (error) {
       if (spec.signal?.aborted) throw spec.signal.reason;
-      throw new MlflowError(`MLflow at ${this.uri} broke off its answer to ${what} (${networkCode(error)})`, res.status, 'UNREACHABLE', true, undefined, { cause: error });
+      throw new MlflowError(
+        `MLflow at ${this.uri} broke off its answer to ${what} (${networkCode(error)})`,
+        res.status,
+        'UNREACHABLE',
+        true,
+        undefined,
+        { cause: error },
+      );
     }
     if (!res.ok) throw this.#httpError(res, buffer, what);
     if (spec.bytes) return buffer;
@@ -486,7 +508,12 @@ export function artifactRequestPath(artifactUri: string, artifactPath: string): 
   }
   const segments = [...(match[1] ?? '').split('/'), ...artifactPath.split('/')].filter((s) => s !== '');
   if (segments.some((s) => s === '.' || s === '..') || artifactPath.includes('#') || artifactPath.includes('\\')) {
-    throw new MlflowError(`MLflow does not take the artifact path "${artifactPath}": no '.' or '..' segments, '#' or '\\'.`, undefined, 'INVALID_ARTIFACT_PATH', false);
+    throw new MlflowError(
+      `MLflow does not take the artifact path "${artifactPath}": no '.' or '..' segments, '#' or '\\'.`,
+      undefined,
+      'INVALID_ARTIFACT_PATH',
+      false,
+    );
   }
   return `${ARTIFACTS_API}/${segments.map(encodeURIComponent).join('/')}`;
 }
@@ -496,7 +523,12 @@ function normalizeRun(raw: unknown): Run {
   return {
     info: run.info,
     data: {
-      metrics: (run.data?.metrics ?? []).map((m) => ({ ...m, value: decodeMetricValue(m.value), step: Number(m.step ?? 0), timestamp: Number(m.timestamp) })),
+      metrics: (run.data?.metrics ?? []).map((m) => ({
+        ...m,
+        value: decodeMetricValue(m.value),
+        step: Number(m.step ?? 0),
+        timestamp: Number(m.timestamp),
+      })),
       params: run.data?.params ?? [],
       tags: run.data?.tags ?? [],
     },

@@ -36,12 +36,14 @@ export async function acquireLocalServer(storeDir: string): Promise<LocalServerL
     };
     shared.set(key, created);
     // A server that dies is forgotten, so the next acquire starts a fresh one.
-    void created.starting.then(({ server }) => server.exited).then(
-      () => {
-        if (shared.get(key) === created) shared.delete(key);
-      },
-      () => {},
-    );
+    void created.starting
+      .then(({ server }) => server.exited)
+      .then(
+        () => {
+          if (shared.get(key) === created) shared.delete(key);
+        },
+        () => {},
+      );
     entry = created;
   }
   entry.refs++;

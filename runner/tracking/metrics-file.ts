@@ -55,7 +55,12 @@ export function readMetricsFile(path: string): { records: MetricsRecord[]; badLi
     if (line.trim() === '') continue;
     try {
       const parsed = JSON.parse(line) as MetricsRecord;
-      if (typeof parsed !== 'object' || parsed === null || typeof parsed.metrics !== 'object' || !Number.isFinite(Number(parsed.timestamp))) {
+      if (
+        typeof parsed !== 'object' ||
+        parsed === null ||
+        typeof parsed.metrics !== 'object' ||
+        !Number.isFinite(Number(parsed.timestamp))
+      ) {
         badLines++;
         continue;
       }

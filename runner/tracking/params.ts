@@ -44,14 +44,22 @@ function paramString(value: unknown): string {
  * pointer to LONG_VALUES_FILE, whose full text is returned in `long`.
  */
 export function prepareParams(flat: Record<string, string>): { params: KeyValue[]; long: Record<string, string> } {
-  const { items, long } = prepare(flat, LIMITS.paramValueLength, (value) => `[${codePoints(value)} characters: full value in artifact ${LONG_VALUES_FILE}]`);
+  const { items, long } = prepare(
+    flat,
+    LIMITS.paramValueLength,
+    (value) => `[${codePoints(value)} characters: full value in artifact ${LONG_VALUES_FILE}]`,
+  );
   return { params: items, long };
 }
 
 /** Tags as the server takes them: keys made valid (and unique), values over 8000 code points truncated (full text in `long`). */
 export function prepareTags(tags: Record<string, string>): { tags: KeyValue[]; long: Record<string, string> } {
   const note = ` [... truncated: full value in artifact ${LONG_VALUES_FILE}]`;
-  const { items, long } = prepare(tags, LIMITS.tagValueLength, (value) => truncateCodePoints(value, LIMITS.tagValueLength - note.length) + note);
+  const { items, long } = prepare(
+    tags,
+    LIMITS.tagValueLength,
+    (value) => truncateCodePoints(value, LIMITS.tagValueLength - note.length) + note,
+  );
   return { tags: items, long };
 }
 
@@ -65,7 +73,8 @@ function prepare(
   const used = new Set<string>();
   for (const [rawKey, rawValue] of Object.entries(values)) {
     let key = safeKey(rawKey);
-    if (used.has(key)) key = safeKey(`${key.slice(0, LIMITS.keyLength - 10)}~${createHash('sha256').update(rawKey).digest('hex').slice(0, 8)}`);
+    if (used.has(key))
+      key = safeKey(`${key.slice(0, LIMITS.keyLength - 10)}~${createHash('sha256').update(rawKey).digest('hex').slice(0, 8)}`);
     used.add(key);
     const value = String(rawValue);
     if (codePoints(value) > maxLength) {

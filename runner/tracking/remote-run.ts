@@ -16,7 +16,9 @@ export function isPrivateRunFile(relPath: string): boolean {
  */
 export async function ensureRun(client: MlflowClient, record: RunRecord, options?: CallOptions): Promise<Run> {
   // The kind tag makes the MLflow 3 UI open new experiments in its "Model training" view.
-  const experiment = await client.getOrCreateExperiment(record.experiment, options, [{ key: 'mlflow.experimentKind', value: 'custom_model_development' }]);
+  const experiment = await client.getOrCreateExperiment(record.experiment, options, [
+    { key: 'mlflow.experimentKind', value: 'custom_model_development' },
+  ]);
   let run: Run | undefined;
   if (record.run_id) {
     run = await client.getRun(record.run_id, options);
@@ -106,7 +108,12 @@ export interface MetricsReport {
  * points that are missing (as a multiset: a point present once is not sent again). Identical points (same key,
  * step, timestamp and value) count once, as MLflow stores them once.
  */
-export async function uploadMissingMetrics(client: MlflowClient, runId: string, metrics: Metric[], options?: CallOptions): Promise<MetricsReport> {
+export async function uploadMissingMetrics(
+  client: MlflowClient,
+  runId: string,
+  metrics: Metric[],
+  options?: CallOptions,
+): Promise<MetricsReport> {
   const byKey = new Map<string, Map<string, Metric>>();
   for (const m of metrics) {
     let points = byKey.get(m.key);

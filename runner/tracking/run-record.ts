@@ -55,7 +55,9 @@ export function readRunRecord(runDir: string): RunRecord | undefined {
     if (record.version !== 1 || typeof record.client_key !== 'string') throw new Error('unknown layout');
     return record;
   } catch (error) {
-    throw new UserError(`${file} is not a valid run record (${(error as Error).message}); move it away and run \`runner sync\` again to rebuild it from the run folder.`);
+    throw new UserError(
+      `${file} is not a valid run record (${(error as Error).message}); move it away and run \`runner sync\` again to rebuild it from the run folder.`,
+    );
   }
 }
 

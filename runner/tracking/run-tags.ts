@@ -91,7 +91,9 @@ let version: string | undefined;
 export function runnerVersion(): string {
   if (version === undefined) {
     try {
-      version = String((JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown');
+      version = String(
+        (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown',
+      );
     } catch {
       version = 'unknown';
     }

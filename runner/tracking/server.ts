@@ -90,7 +90,9 @@ function installExitHook(): void {
 export async function startMlflowServer(options: StartServerOptions): Promise<MlflowServer> {
   const bin = options.mlflowBin ?? findMlflow();
   if (!bin || !existsSync(bin)) {
-    throw new MlflowNotInstalledError(`MLflow is not installed (no ${options.mlflowBin ?? process.env.RUNNER_MLFLOW ?? '.venv/bin/mlflow'}); install it with ${INSTALL_HINT}.`);
+    throw new MlflowNotInstalledError(
+      `MLflow is not installed (no ${options.mlflowBin ?? process.env.RUNNER_MLFLOW ?? '.venv/bin/mlflow'}); install it with ${INSTALL_HINT}.`,
+    );
   }
   const tries = options.port === undefined ? 3 : 1;
   let lastError: unknown;
@@ -122,15 +124,21 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     DO_NOT_TRACK: 'true',
     PYTHONUNBUFFERED: '1',
   };
-  for (const name of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN']) delete env[name];
+  for (const name of ['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN'])
+    delete env[name];
   const args = [
     'server',
-    '--host', host,
-    '--port', String(port),
-    '--backend-store-uri', `sqlite:///${join(storeDir, 'mlflow.db')}`,
-    '--artifacts-destination', artifacts,
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--backend-store-uri',
+    `sqlite:///${join(storeDir, 'mlflow.db')}`,
+    '--artifacts-destination',
+    artifacts,
     '--serve-artifacts',
-    '--workers', '1',
+    '--workers',
+    '1',
   ];
   let child: ChildProcess;
   try {
@@ -161,7 +169,10 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     if (exitInfo === undefined) {
       killGroup(pid, 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+      ]);
       clearTimeout(timer);
       if (!done) killGroup(pid, 'SIGKILL');
       await exited;

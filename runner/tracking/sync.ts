@@ -10,7 +10,15 @@ import { LIMITS, truncateCodePoints } from './limits.ts';
 import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
 import { readMetricsFile, recordToMetrics } from './metrics-file.ts';
 import { flattenParams, LONG_VALUES_FILE, prepareParams, prepareTags } from './params.ts';
-import { type ArtifactFile, artifactFiles, ensureRun, logParamsAndTags, type MetricsReport, stampOf, uploadMissingMetrics } from './remote-run.ts';
+import {
+  type ArtifactFile,
+  artifactFiles,
+  ensureRun,
+  logParamsAndTags,
+  type MetricsReport,
+  stampOf,
+  uploadMissingMetrics,
+} from './remote-run.ts';
 import { readRunRecord, type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
 import { standardTags, TAGS } from './run-tags.ts';
 import { INSTALL_HINT, MlflowNotInstalledError } from './server.ts';
@@ -55,7 +63,8 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
   const dir = resolve(runDir);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${runDir} is not a folder. Pass a run folder, runs/<experiment>/<run-id>.`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`${runDir} is not a folder. Pass a run folder, runs/<experiment>/<run-id>.`);
   const record = readRunRecord(dir) ?? recordFromFolder(dir, env);
   closeDeadRun(dir, record);
 
@@ -71,7 +80,9 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
       lease = await acquireLocalServer(store);
     } catch (error) {
       if (error instanceof MlflowNotInstalledError) {
-        throw new UserError(`MLflow is not installed, so the local store cannot be written. Install it with ${INSTALL_HINT}, or pass --uri to send the run to a running MLflow server.`);
+        throw new UserError(
+          `MLflow is not installed, so the local store cannot be written. Install it with ${INSTALL_HINT}, or pass --uri to send the run to a running MLflow server.`,
+        );
       }
       throw error;
     }
@@ -143,7 +154,9 @@ function chooseTarget(dir: string, record: RunRecord, options: SyncOptions, env:
 function closeDeadRun(dir: string, record: RunRecord): void {
   if (record.status !== 'RUNNING') return;
   if (record.pid && record.host === hostname() && record.pid !== process.pid && processAlive(record.pid)) {
-    throw new UserError(`The run in ${dir} is still going (process ${record.pid}); sync it once it has ended. (Its tracker already sends it to MLflow.)`);
+    throw new UserError(
+      `The run in ${dir} is still going (process ${record.pid}); sync it once it has ended. (Its tracker already sends it to MLflow.)`,
+    );
   }
   record.status = 'KILLED';
   record.end_time ??= lastSignOfLife(dir);
@@ -178,7 +191,9 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
   const configFile = join(dir, 'config.yaml');
   const hasMetrics = existsSync(join(dir, 'metrics.jsonl'));
   if (!existsSync(configFile) && !hasMetrics) {
-    throw new UserError(`${dir} does not look like a run folder: it has no config.yaml, metrics.jsonl or tracking.json. Pass a run folder, runs/<experiment>/<run-id>.`);
+    throw new UserError(
+      `${dir} does not look like a run folder: it has no config.yaml, metrics.jsonl or tracking.json. Pass a run folder, runs/<experiment>/<run-id>.`,
+    );
   }
   let config: Record<string, unknown> = {};
   if (existsSync(configFile)) {
@@ -186,7 +201,9 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
       const parsed: unknown = parseYaml(readFileSync(configFile, 'utf8'));
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) config = parsed as Record<string, unknown>;
     } catch (error) {
-      throw new UserError(`${configFile} is not valid YAML (${(error as Error).message.split('\n')[0]}), so the run's params cannot be rebuilt.`);
+      throw new UserError(
+        `${configFile} is not valid YAML (${(error as Error).message.split('\n')[0]}), so the run's params cannot be rebuilt.`,
+      );
     }
   }
   const tracking = (typeof config.tracking === 'object' && config.tracking) || {};

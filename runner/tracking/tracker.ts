@@ -240,15 +240,18 @@ class MlflowTracker implements Tracker {
     const experiment = section.experiment || this.#env.MLFLOW_EXPERIMENT_NAME || options.experiment || this.#opts.configName;
     const runName = options.runName ?? basename(this.#runDir);
     const tags: Record<string, string> = {
-      ...standardTags({
-        runName,
-        description: options.description,
-        configName: this.#opts.configName,
-        configHash: options.configHash,
-        backend: options.backend,
-        device: options.device,
-        sourceName: options.sourceName,
-      }, this.#env),
+      ...standardTags(
+        {
+          runName,
+          description: options.description,
+          configName: this.#opts.configName,
+          configHash: options.configHash,
+          backend: options.backend,
+          device: options.device,
+          sourceName: options.sourceName,
+        },
+        this.#env,
+      ),
       ...stringValues(options.tags),
       ...stringValues(section.tags),
     };
@@ -293,10 +296,17 @@ class MlflowTracker implements Tracker {
     try {
       const outcome = await Promise.race([this.#opened.promise.then(() => 'open' as const), timedOut]);
       if (outcome === 'open') {
-        const where = this.#target.kind !== 'local' ? '' : this.#lease?.adopted ? ' (local store, served by `runner ui`)' : ' (local store; live while this run lasts, later with `runner ui`)';
+        const where =
+          this.#target.kind !== 'local'
+            ? ''
+            : this.#lease?.adopted
+              ? ' (local store, served by `runner ui`)'
+              : ' (local store; live while this run lasts, later with `runner ui`)';
         this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}${where}`);
-      }
-      else this.#log(`MLflow at ${this.#client?.uri} did not answer within ${Math.round(timeoutMs / 1000)} s; training goes on and the run is sent when it answers`);
+      } else
+        this.#log(
+          `MLflow at ${this.#client?.uri} did not answer within ${Math.round(timeoutMs / 1000)} s; training goes on and the run is sent when it answers`,
+        );
     } catch (error) {
       // A refusal that retrying cannot fix (credentials, a deleted experiment, a bad name): stop before training.
       this.#abort.abort(new Error('tracking stopped'));
@@ -319,7 +329,8 @@ class MlflowTracker implements Tracker {
       return;
     }
     if (this.#pending.length + points.length > MAX_BACKLOG) {
-      if (this.#dropped === 0) this.#log(`more than ${MAX_BACKLOG} metric points wait for MLflow; newer ones stay in metrics.jsonl only (runner sync sends them)`);
+      if (this.#dropped === 0)
+        this.#log(`more than ${MAX_BACKLOG} metric points wait for MLflow; newer ones stay in metrics.jsonl only (runner sync sends them)`);
       this.#dropped += points.length;
       return;
     }
@@ -365,7 +376,10 @@ class MlflowTracker implements Tracker {
     if (this.#pump) {
       const timeoutMs = options.timeoutMs ?? this.#opts.flushTimeoutMs ?? 30_000;
       const backlog = this.#pending.length;
-      if (this.#failures > 0 || !this.#run) this.#log(`waiting up to ${Math.round(timeoutMs / 1000)} s for MLflow at ${this.#client?.uri} (${backlog} metric points and ${this.#artifacts.length} files to send)`);
+      if (this.#failures > 0 || !this.#run)
+        this.#log(
+          `waiting up to ${Math.round(timeoutMs / 1000)} s for MLflow at ${this.#client?.uri} (${backlog} metric points and ${this.#artifacts.length} files to send)`,
+        );
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((r) => {
         timer = setTimeout(r, timeoutMs);
@@ -382,14 +396,18 @@ class MlflowTracker implements Tracker {
     const sync = `runner sync ${this.#displayDir()}`;
     if (synced) {
       if (this.#target.kind === 'local') {
-        this.#log(`run ${status.toLowerCase()}, all sent to the local MLflow store ${this.#displayPath(resolve(this.#runDir, this.#target.store))}; see it with \`runner ui\``);
+        this.#log(
+          `run ${status.toLowerCase()}, all sent to the local MLflow store ${this.#displayPath(resolve(this.#runDir, this.#target.store))}; see it with \`runner ui\``,
+        );
       } else {
         this.#log(`run ${status.toLowerCase()}, all sent to MLflow: ${record.run_url}`);
       }
     } else if (this.#unavailable) {
       this.#log(`${this.#unavailable}, then run \`${sync}\` to upload this run.`);
     } else {
-      const why = this.#incomplete[0] ?? (this.#run ? `MLflow at ${this.#client?.uri} did not take everything in time` : `MLflow at ${this.#client?.uri} was not reachable`);
+      const why =
+        this.#incomplete[0] ??
+        (this.#run ? `MLflow at ${this.#client?.uri} did not take everything in time` : `MLflow at ${this.#client?.uri} was not reachable`);
       this.#log(`${why}. Everything is on disk in ${this.#displayDir()}; run \`${sync}\` to upload it once MLflow is up.`);
     }
     await this.#release();
@@ -502,13 +520,16 @@ class MlflowTracker implements Tracker {
       }
       try {
         await step.run();
-        if (this.#failures > 0) this.#log(`MLflow at ${this.#client?.uri} answers again; sending the backlog (${this.#pending.length} metric points)`);
+        if (this.#failures > 0)
+          this.#log(`MLflow at ${this.#client?.uri} answers again; sending the backlog (${this.#pending.length} metric points)`);
         this.#failures = 0;
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof MlflowError && error.retryable) {
           if (this.#failures === 0) {
-            this.#log(`${this.#client?.connection.redact(error.message) ?? error.message}; training goes on, metrics are kept in metrics.jsonl and sent when MLflow answers again`);
+            this.#log(
+              `${this.#client?.connection.redact(error.message) ?? error.message}; training goes on, metrics are kept in metrics.jsonl and sent when MLflow answers again`,
+            );
           }
           this.#failures++;
           await this.#restartLocalServer();

@@ -58,7 +58,10 @@ test('uploads a run folder that was never tracked; twice creates nothing twice',
   const runDir = await offlineRunDir(experiment);
   const first = await sync(runDir, '--uri', ctx.server!.uri);
   assert.is(first.code, 0);
-  assert.match(first.out, /^synced {2}.* -> http:\/\/.*#\/experiments\/\d+\/runs\/[0-9a-f]{32} \(finished; metrics: \d+ sent, 0 already there; files: 6 sent, 0 unchanged\)\n$/);
+  assert.match(
+    first.out,
+    /^synced {2}.* -> http:\/\/.*#\/experiments\/\d+\/runs\/[0-9a-f]{32} \(finished; metrics: \d+ sent, 0 already there; files: 6 sent, 0 unchanged\)\n$/,
+  );
   const record = readRunRecord(runDir)!;
   assert.ok(record.run_id);
   assert.is(record.synced, true);
@@ -81,7 +84,10 @@ test('uploads a run folder that was never tracked; twice creates nothing twice',
 test('a file changed since the last sync is sent again; new metric lines are added, old ones not repeated', async () => {
   const runDir = await offlineRunDir(uniqueName('changed'), 20);
   assert.is((await sync(runDir, '--uri', ctx.server!.uri)).code, 0);
-  appendFileSync(join(runDir, 'metrics.jsonl'), JSON.stringify({ step: 21, epoch: 1, timestamp: Date.now(), metrics: { train_loss: 0.01 } }) + '\n');
+  appendFileSync(
+    join(runDir, 'metrics.jsonl'),
+    JSON.stringify({ step: 21, epoch: 1, timestamp: Date.now(), metrics: { train_loss: 0.01 } }) + '\n',
+  );
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ steps: 21 }));
   const again = await sync(runDir);
   assert.match(again.out, /metrics: 1 sent/);

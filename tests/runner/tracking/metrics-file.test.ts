@@ -27,7 +27,11 @@ test('formatMetricsLine keeps NaN and ±Infinity through the file', () => {
 test('a plain JSON.stringify line (null for NaN/Inf) reads as NaN and matches any non-finite point in MLflow', () => {
   const plain = JSON.parse(JSON.stringify({ step: 1, timestamp: 5, metrics: { loss: Infinity, acc: 'x', ok: 1 } }));
   const points = recordToMetrics(plain);
-  assert.equal(points.map((p) => p.key), ['loss', 'ok'], 'values that are not numbers are skipped');
+  assert.equal(
+    points.map((p) => p.key),
+    ['loss', 'ok'],
+    'values that are not numbers are skipped',
+  );
   assert.ok(Number.isNaN(points[0]!.value));
   assert.is(pointId(points[0]!), pointId({ key: 'loss', value: 1.7976931348623157e308, timestamp: 5, step: 1 }));
   assert.is.not(pointId(points[1]!), pointId({ key: 'ok', value: 2, timestamp: 5, step: 1 }));

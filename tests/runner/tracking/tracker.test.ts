@@ -362,7 +362,10 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
   for (let i = 0; i < 100 && !logs.some((l) => /restarting it/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
   const result = await t.finish('FINISHED');
   assert.is(result.synced, true, logs.join('\n'));
-  assert.ok(logs.some((l) => /stopped unexpectedly.*restarting it/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /stopped unexpectedly.*restarting it/.test(l)),
+    logs.join('\n'),
+  );
   assert.is(await client(uri).health(), false, 'the local server is stopped after the run');
   const record = readRunRecord(runDir)!;
   assert.equal(record.target, { kind: 'local', store: '../../mlflow' });
@@ -392,7 +395,10 @@ test('a `runner ui` server on the store is used as is: no start-up of its own, l
     await t.start({ params: SIM_CONFIG });
     assert.ok(Date.now() - started < 4000, `start() took ${Date.now() - started} ms`);
     assert.is(new URL(t.runUrl!).origin, ctx.server!.uri);
-    assert.ok(logs.some((l) => l.includes('using the MLflow server of `runner ui`')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes('using the MLflow server of `runner ui`')),
+      logs.join('\n'),
+    );
     await simulateRun(t, runDir, { steps: 30 });
     assert.is((await t.finish('FINISHED')).synced, true, logs.join('\n'));
     assert.is(await client().health(), true, 'the UI server keeps running');
