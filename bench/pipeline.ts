@@ -1,10 +1,11 @@
 // IMDb data pipeline: the runner against the Python reference (bench/pipeline.py), same steps, same run.
 //
-//   node --import tsx bench/pipeline.ts [ARCHIVE] [--repeat N] [--no-python]
+//   node --import tsx bench/pipeline.ts [ARCHIVE] [--repeat N] [--no-python] [--before]
 //
 // Steps, train + test: read the reviews out of aclImdb_v1.tar.gz → tokenize (whitespace, lower-case)
 // → vocabulary from the training split (min_freq 5) → truncate/pad to 500 → tensors.
-// Prints per-stage times of the runner, the best of N warm runs of each side and the ratio.
+// Prints per-stage times of the runner, the best of N warm runs of each side and the ratio;
+// --before also times the encoder as it was before the one-pass rewrite, interleaved with the current one.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +14,10 @@ import * as tf from '@tensorflow/tfjs';
 import { loadImdb } from '../components/dataset/imdb.ts';
 import { tokenizers } from '../components/tokenizer/index.ts';
 import { describeBackend, selectBackend } from '../runner/backend/select.ts';
-import { encodeTextDataset, textBatchSources } from '../runner/data/text-pipeline.ts';
+import type { Tokenizer } from '../components/tokenizer/tokenizer.ts';
+import { encodeTextDataset, textBatchSources, type EncodedTextData } from '../runner/data/text-pipeline.ts';
+import type { TextDataset } from '../runner/data/types.ts';
+import { Vocab } from '../runner/data/vocab.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -24,18 +28,37 @@ const archive = resolve(
 );
 const repeat = Number(option('--repeat', '5'));
 
+/** The encoder before the one-pass rewrite (token arrays for every text, then Vocab.build, then encode); for --before. */
+function encodeBefore(dataset: TextDataset, tokenizer: Tokenizer, options: { minFreq: number; maxLen: number }): EncodedTextData {
+  const trainTokens = dataset.train.texts.map((text) => tokenizer.tokenize(text));
+  const testTokens = dataset.test.texts.map((text) => tokenizer.tokenize(text));
+  const vocab = Vocab.build(trainTokens, options);
+  const split = (tokens: string[][], labels: Int32Array) => ({ ids: vocab.encode(tokens, options.maxLen), labels, count: labels.length });
+  return {
+    vocab,
+    classes: dataset.classes,
+    maxLen: options.maxLen,
+    train: split(trainTokens, dataset.train.labels),
+    test: split(testTokens, dataset.test.labels),
+  };
+}
+
 /** One run of the runner's pipeline with per-stage times (seconds). */
-async function runnerPipeline() {
+async function runnerPipeline(encode = encodeTextDataset) {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const dataset = await loadImdb({ path: archive, download: false, url: '' }, { warn: console.warn });
   const t1 = performance.now();
   const tokenizer = tokenizers.build({ type: 'whitespace' }, { configDir: root, warn: console.warn });
-  const encoded = encodeTextDataset(dataset, tokenizer, { minFreq: 5, maxLen: 500 });
+  if (dataset.kind !== 'text') throw new Error('not text');
+  const encoded = encode(dataset, tokenizer, { minFreq: 5, maxLen: 500 });
   const t2 = performance.now();
   const sources = textBatchSources(encoded);
   const t3 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const result = {
     total: (t3 - t0) / 1000,
+    cpu: (cpu.user + cpu.system) / 1e6,
     read: (t1 - t0) / 1000,
     tokenize_vocab_encode: (t2 - t1) / 1000,
     tensors: (t3 - t2) / 1000,
@@ -56,24 +79,35 @@ function python(): string | undefined {
 
 const backend = await selectBackend('cpu');
 console.log(`backend: ${describeBackend(backend)}; archive ${archive}; best of ${repeat} warm runs (after one warm-up)`);
-await runnerPipeline(); // warm-up: JIT, file cache
-const runs = [];
-for (let i = 0; i < repeat; i++) runs.push(await runnerPipeline());
-const best = runs.reduce((a, b) => (b.total < a.total ? b : a));
 const fmt = (s: number) => `${s.toFixed(3)} s`;
-console.log(
-  `runner: best ${fmt(best.total)} (read ${fmt(best.read)}, tokenize+vocab+encode ${fmt(best.tokenize_vocab_encode)}, ` +
-    `tensors ${fmt(best.tensors)}); all: ${runs.map((r) => r.total.toFixed(3)).join(' ')}; vocabulary ${best.vocab}`,
-);
+type Run = Awaited<ReturnType<typeof runnerPipeline>>;
+const report = (label: string, runs: Run[]) => {
+  const best = runs.reduce((a, b) => (b.total < a.total ? b : a));
+  console.log(
+    `${label}: best ${fmt(best.total)} (read ${fmt(best.read)}, tokenize+vocab+encode ${fmt(best.tokenize_vocab_encode)}, ` +
+      `tensors ${fmt(best.tensors)}; CPU time ${fmt(best.cpu)}); all: ${runs.map((r) => r.total.toFixed(3)).join(' ')}; vocabulary ${best.vocab}`,
+  );
+  return best;
+};
+await runnerPipeline(); // warm-up: JIT, file cache
+const runs: Run[] = [];
+const before: Run[] = [];
+for (let i = 0; i < repeat; i++) {
+  runs.push(await runnerPipeline());
+  if (flag('--before')) before.push(await runnerPipeline(encodeBefore)); // interleaved: same machine load
+}
+const best = report('runner', runs);
+if (before.length > 0) report('runner before the one-pass encoder', before);
 if (!flag('--no-python')) {
   const interpreter = python()!;
   const out = execFileSync(interpreter, [join(root, 'bench/pipeline.py'), archive, '--repeat', String(repeat), '--json'], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
-  const py = JSON.parse(out.trim().split('\n').at(-1)!) as { best: number; seconds: number[]; vocab: number };
+  const py = JSON.parse(out.trim().split('\n').at(-1)!) as { best: number; seconds: number[]; cpu: number[]; vocab: number };
   console.log(
-    `python (${interpreter}): best ${fmt(py.best)}; all: ${py.seconds.map((s) => s.toFixed(3)).join(' ')}; vocabulary ${py.vocab}`,
+    `python (${interpreter}): best ${fmt(py.best)} (CPU time ${fmt(py.cpu[py.seconds.indexOf(py.best)]!)}); ` +
+      `all: ${py.seconds.map((s) => s.toFixed(3)).join(' ')}; vocabulary ${py.vocab}`,
   );
   console.log(
     `ratio: the runner is ${(py.best / best.total).toFixed(1)}× faster than the Python reference (${fmt(py.best)} / ${fmt(best.total)})`,

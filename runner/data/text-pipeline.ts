@@ -24,8 +24,8 @@ export interface EncodedTextData {
  * Tokenizes both splits, builds the vocabulary from the training split only, encodes and pads.
  *
  * One pass per split, without keeping token arrays: training tokens get provisional ids as they
- * are counted (only the first `maxLen` per text are stored), then one gather maps provisional ids
- * to vocabulary ids; test texts are looked up directly, and only their first `maxLen` tokens.
+ * are counted (only the first `maxLen` per text are stored), then a lookup table maps provisional
+ * ids to vocabulary ids; test texts are looked up directly, and only their first `maxLen` tokens.
  */
 export function encodeTextDataset(
   dataset: TextDataset,
@@ -65,7 +65,10 @@ export function encodeTextDataset(
   );
   const remap = new Int32Array(provisional.size + 1); // remap[0] = PAD_ID
   for (const [token, id] of provisional) remap[id + 1] = vocab.id(token);
-  const trainIds = tf.tidy(() => tf.gather(tf.tensor1d(remap, 'int32'), tf.tensor1d(trainProvisional, 'int32')).dataSync() as Int32Array);
+  // A gather through the remap table, in place. tf.gather on the backend (12.5 M indices for IMDb)
+  // plus the copies in and out took ~4 s of CPU against ~50 ms for this loop, so it stays in JS.
+  const trainIds = trainProvisional;
+  for (let i = 0; i < trainIds.length; i++) trainIds[i] = remap[trainIds[i]!]!;
 
   const testTexts = dataset.test.texts;
   const testIds = new Int32Array(testTexts.length * maxLen); // zero-filled: PAD_ID
