@@ -46,6 +46,7 @@ test('textcnn: bad shapes are UserErrors', async () => {
 
 test('textcnn: train on the fixture, save, load, same predictions', async () => {
   const { config } = fixtureExperiment();
+  const tensorsBefore = tf.memory().numTensors;
   const built = await buildExperiment(config, context);
   const result = await trainLoop(
     built.model,
@@ -64,7 +65,7 @@ test('textcnn: train on the fixture, save, load, same predictions', async () => 
   assert.ok(Math.abs(after.loss - before.loss) < 1e-6);
   loaded.dispose();
   disposeBuilt(built);
-  assert.ok(tf.memory().numTensors < 20, `tensors left: ${tf.memory().numTensors}`);
+  assert.is(tf.memory().numTensors, tensorsBefore, 'every tensor of the test is released');
 });
 
 test.run();
