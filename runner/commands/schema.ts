@@ -31,7 +31,7 @@ Options:
     }
     const changed = writeSchemaFiles(dir);
     process.stdout.write(
-      changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => `${dir}/${n}`).join(', ')}\n`,
+      changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => resolve(dir, n)).join(', ')}\n`,
     );
     return 0;
   },
