@@ -2,15 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { trialHash } from '../sweep/trials.ts';
 
-/** Git commit and dirty flag of the repository holding `dir`, when there is one. */
-export function gitInfo(dir: string): { commit: string; branch?: string; dirty: boolean } | undefined {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+/** The git commit, branch and dirty flag of a folder (all undefined outside a git work tree). */
+export function gitInfo(dir: string): { commit?: string; branch?: string; dirty?: boolean } {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
   try {
     const commit = git('rev-parse', 'HEAD');
     const branch = git('rev-parse', '--abbrev-ref', 'HEAD');
-    return { commit, branch: branch === 'HEAD' ? undefined : branch, dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return { commit, branch: branch === 'HEAD' ? undefined : branch, dirty };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -20,8 +22,17 @@ export function configHash(config: { sweep?: unknown }): string {
   return trialHash(settings);
 }
 
+let version: string | undefined;
+
 /** The runner's own version (from package.json). */
 export function runnerVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  if (version === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      version = String(pkg.version ?? 'unknown');
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
 }

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
+import { formatMetricsLine } from '../tracking/metrics-file.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 
 /** A new run id: sortable by time, unique enough for parallel trials (`20261129-101502-3fa9c2`). */
@@ -50,7 +51,7 @@ export class RunFolder {
   /** Appends one record to `metrics.jsonl` (written through to the OS immediately). */
   appendMetrics(record: MetricRecord): void {
     this.metricsFd ??= openSync(this.path('metrics.jsonl'), 'a');
-    writeSync(this.metricsFd, JSON.stringify(record) + '\n');
+    writeSync(this.metricsFd, formatMetricsLine(record)); // NaN and ±Infinity kept as strings, not null
   }
 
   /** Closes open files. */

@@ -1,17 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { MetricRecord } from '../train/metrics.ts';
 import { type Metric, safeKey, toJson } from './limits.ts';
 
-/** One line of metrics.jsonl: what the training loop hands to the tracker. */
-export interface MetricsRecord {
-  /** Global step (the x axis in MLflow). */
-  step: number;
-  /** Epoch, for reading the file; not sent to MLflow as a metric. */
-  epoch?: number;
-  /** Epoch ms when the values were measured. */
-  timestamp: number;
-  /** Metric name → value (NaN and ±Infinity allowed). */
-  metrics: Record<string, number>;
-}
+/** One line of metrics.jsonl (the training loop's record; `epoch` may be missing in files written by hand). */
+export type MetricsRecord = Omit<MetricRecord, 'epoch'> & { epoch?: number };
 
 /** The metrics.jsonl line for a record (NaN/±Infinity written as "NaN"/"Infinity"/"-Infinity", so they survive the file). */
 export function formatMetricsLine(record: MetricsRecord): string {

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { gitInfo, runnerVersion } from '../run/provenance.ts';
 import { PROJECT_ROOT } from './server.ts';
 
 /** Tag names the runner sets besides MLflow's own `mlflow.*` tags. */
@@ -63,40 +61,4 @@ export function currentUser(env: NodeJS.ProcessEnv = process.env): string | unde
   } catch {
     return undefined;
   }
-}
-
-/** The git commit, branch and dirty flag of a folder (all undefined outside a git work tree). */
-export function gitInfo(dir: string): { commit?: string; branch?: string; dirty?: boolean } {
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
-  try {
-    const commit = git('rev-parse', 'HEAD');
-    let branch: string | undefined;
-    try {
-      branch = git('rev-parse', '--abbrev-ref', 'HEAD');
-      if (branch === 'HEAD') branch = undefined;
-    } catch {
-      branch = undefined;
-    }
-    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
-    return { commit, branch, dirty };
-  } catch {
-    return {};
-  }
-}
-
-let version: string | undefined;
-
-/** The runner's version from package.json. */
-export function runnerVersion(): string {
-  if (version === undefined) {
-    try {
-      version = String(
-        (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown',
-      );
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
 }
