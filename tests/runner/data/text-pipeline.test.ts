@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../helpers/backend.ts';
 import { tokenizers } from '../../../components/tokenizer/index.ts';
-import { encodeTextDataset } from '../../../runner/data/text-pipeline.ts';
+import { EncodePool } from '../../../runner/data/text-encode.ts';
+import { encodeTextDataset, encodeTextDatasetInParallel } from '../../../runner/data/text-pipeline.ts';
 import type { TextDataset } from '../../../runner/data/types.ts';
 import { Vocab } from '../../../runner/data/vocab.ts';
 import { seededRandom } from '../../../runner/train/random.ts';
@@ -46,6 +47,27 @@ test('the one-pass encoder equals tokenize → Vocab.build → encode (min_freq,
     );
     assert.equal([encoded.train.count, encoded.test.count], [60, 32]);
   }
+});
+
+test('shared with a worker thread (or falling back when it cannot start), the result is identical', async () => {
+  const dataset: TextDataset = {
+    kind: 'text',
+    classes: ['neg', 'pos'],
+    source: 'test',
+    train: { texts: randomTexts(4100, 3), labels: new Int32Array(4100) },
+    test: { texts: randomTexts(900, 4), labels: new Int32Array(900) },
+  };
+  const options = { minFreq: 3, maxLen: 9 };
+  const expected = encodeTextDataset(dataset, tokenizer, options);
+  for (const config of [{ type: 'whitespace' }, { type: 'no_such_tokenizer' }]) {
+    const pool = new EncodePool(config, 2);
+    assert.is(pool.workers.length, 2);
+    const actual = await encodeTextDatasetInParallel(dataset, tokenizer, pool, options);
+    assert.equal(actual.vocab.tokens, expected.vocab.tokens, config.type);
+    assert.equal([...actual.train.ids], [...expected.train.ids], config.type);
+    assert.equal([...actual.test.ids], [...expected.test.ids], config.type);
+  }
+  assert.is(new EncodePool(undefined).workers.length, 0, 'no tokenizer named: no threads');
 });
 
 test.run();
