@@ -8,6 +8,7 @@ import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
 import { buildExperiment, describeBuilt, disposeBuilt, type BuiltExperiment } from './build.ts';
 import { createTracker } from '../tracking/tracker.ts';
+import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
@@ -95,6 +96,8 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     let result: LoopResult | undefined;
     let failure: unknown;
     const curve: EpochPoint[] = [];
+    const sampleSystem = config.tracking && config.tracking.system_metrics ? createSystemSampler() : undefined;
+    let trainStarted = started;
     try {
       await tracker.start({
         experiment: config.name,
@@ -108,6 +111,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         tags: process.env.RUNNER_PARENT_RUN_ID ? { 'mlflow.parentRunId': process.env.RUNNER_PARENT_RUN_ID } : {},
         startTime: started,
       });
+      trainStarted = Date.now();
       result = await trainLoop(
         built.model,
         built.optimizer,
@@ -123,6 +127,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         },
         {
           metrics: (record: MetricRecord) => {
+            if (sampleSystem && record.metrics.test_accuracy !== undefined) Object.assign(record.metrics, sampleSystem());
             folder.appendMetrics(record);
             tracker.metrics(record);
           },
@@ -167,7 +172,8 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       data_seconds: built.data.dataSeconds,
       started_at: new Date(started).toISOString(),
       duration_s: (Date.now() - started) / 1000,
-      git: gitInfo(context.configDir) ?? null,
+      train_duration_s: (Date.now() - trainStarted) / 1000,
+      git: gitInfo(context.configDir),
       runner_version: runnerVersion(),
       mlflow_run_id: tracker.runId ?? null,
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
