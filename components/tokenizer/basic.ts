@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import { TokenizerParams, type Tokenizer } from './tokenizer.ts';
 
 const htmlBreak = /<br\s*\/?>/gi;
 // A word (letters, digits, apostrophes inside words) or any single other non-space character.
@@ -10,12 +9,7 @@ const wordOrPunctuation = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]
 export const basic = defineComponent({
   name: 'basic',
   summary: 'Lower-cased words and punctuation marks as separate tokens; HTML <br /> removed.',
-  params: Type.Object(
-    {
-      lowercase: Type.Boolean({ default: true, description: 'Lower-case the text before splitting.' }),
-    },
-    { additionalProperties: false },
-  ),
+  params: TokenizerParams,
   build({ lowercase }): Tokenizer {
     return {
       tokenize(text) {

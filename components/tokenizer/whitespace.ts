@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import { TokenizerParams, type Tokenizer } from './tokenizer.ts';
 
 const whitespaceRun = /\s+/;
 
@@ -8,12 +7,7 @@ const whitespaceRun = /\s+/;
 export const whitespace = defineComponent({
   name: 'whitespace',
   summary: "The d2l lesson's word tokenizer: lower-cases (optional), removes newlines, splits on whitespace.",
-  params: Type.Object(
-    {
-      lowercase: Type.Boolean({ default: true, description: 'Lower-case the text before splitting.' }),
-    },
-    { additionalProperties: false },
-  ),
+  params: TokenizerParams,
   build({ lowercase }): Tokenizer {
     return {
       tokenize(text) {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './files.ts';
 
@@ -28,5 +29,28 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     options.onStart?.(child);
+  });
+}
+
+/**
+ * Sends SIGINT to `child` once the run under `runsDir/<experiment>/` has more than `lines` lines in
+ * its metrics.jsonl; resolves to whether it was sent (false if the child ended first).
+ */
+export function interruptAfterMetrics(child: ChildProcess, runsDir: string, experiment: string, lines = 3): Promise<boolean> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      const dir = join(runsDir, experiment);
+      const run = existsSync(dir) ? readdirSync(dir)[0] : undefined;
+      const metrics = run && join(dir, run, 'metrics.jsonl');
+      if (metrics && existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > lines) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+        resolve(true);
+      }
+    }, 50);
+    child.on('close', () => {
+      clearInterval(poll);
+      resolve(false);
+    });
   });
 }

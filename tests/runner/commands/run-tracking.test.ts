@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConnection } from '../../../runner/tracking/auth.ts';
 import { MlflowClient, type Run } from '../../../runner/tracking/client.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { getTestServer, uniqueName, type TestServer } from '../../helpers/mlflow.ts';
 import { assertHistoriesEqualFile } from '../tracking/run-sim.ts';
@@ -73,21 +73,11 @@ test('a quick-start run appears in MLflow with params, full metric histories, ta
 
 test('Ctrl-C during training: the MLflow run ends KILLED with the metrics so far', async () => {
   const experiment = uniqueName('e2e-kill');
-  let sent = false;
+  let interrupted: Promise<boolean> = Promise.resolve(false);
   const { result, runsDir } = await quickstart(experiment, ['--set', 'train.epochs=500'], (child, runsDir) => {
-    const poll = setInterval(() => {
-      const dir = join(runsDir, 'quickstart');
-      if (sent || !existsSync(dir)) return;
-      const metrics = join(dir, readdirSync(dir)[0] ?? '', 'metrics.jsonl');
-      if (existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 5) {
-        sent = true;
-        clearInterval(poll);
-        child.kill('SIGINT');
-      }
-    }, 50);
-    child.on('close', () => clearInterval(poll));
+    interrupted = interruptAfterMetrics(child, runsDir, 'quickstart', 5);
   });
-  assert.ok(sent);
+  assert.ok(await interrupted, 'never saw metrics');
   assert.is(result.code, 130, result.stderr);
   const run = await onlyRun(experiment);
   assert.is(run.info.status, 'KILLED');

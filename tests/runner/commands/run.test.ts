@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli.ts';
+import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/files.ts';
 
 function onlyRunDir(runsDir: string, experiment: string): string {
@@ -93,27 +93,14 @@ test('--dry-run prints the resolved config, the model and its parameter groups, 
 
 test('Ctrl-C: the run ends KILLED with exit 130 and its metrics on disk', async () => {
   const runsDir = tempDir();
-  let sent = false;
+  let interrupted: Promise<boolean> = Promise.resolve(false);
   const result = await runCli(
     ['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'train.epochs=500', '--set', 'tracking=false'],
     {
-      onStart(child) {
-        const poll = setInterval(() => {
-          const dir = join(runsDir, 'quickstart');
-          if (sent || !existsSync(dir)) return;
-          const [run] = readdirSync(dir);
-          const metrics = run && join(dir, run, 'metrics.jsonl');
-          if (metrics && existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3) {
-            sent = true;
-            clearInterval(poll);
-            child.kill('SIGINT');
-          }
-        }, 50);
-        child.on('close', () => clearInterval(poll));
-      },
+      onStart: (child) => (interrupted = interruptAfterMetrics(child, runsDir, 'quickstart')),
     },
   );
-  assert.ok(sent, 'never saw metrics');
+  assert.ok(await interrupted, 'never saw metrics');
   assert.is(result.code, 130, result.stderr);
   const runDir = onlyRunDir(runsDir, 'quickstart');
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
