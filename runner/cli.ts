@@ -7,12 +7,14 @@ import type { Command } from './commands/command.ts';
 import { command as components } from './commands/components.ts';
 import { command as run } from './commands/run.ts';
 import { command as schema } from './commands/schema.ts';
+import { command as sweep } from './commands/sweep.ts';
 import { command as sync } from './commands/sync.ts';
 import { command as ui } from './commands/ui.ts';
 import { command as validate } from './commands/validate.ts';
+import { command as watch } from './commands/watch.ts';
 
 /** Every sub-command, in the order `runner --help` lists them. */
-export const commands: Command[] = [run, validate, components, schema, sync, ui];
+export const commands: Command[] = [run, sweep, watch, validate, components, schema, sync, ui];
 
 const usage = () => `runner ${runnerVersion()}: declarative experiments for TensorFlow.js
 

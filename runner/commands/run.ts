@@ -4,9 +4,11 @@ import { loadConfig, parseSetOption } from '../config/load.ts';
 import { UserError, exitCodeOf } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { runExperiment } from '../run/run-experiment.ts';
+import { hasSweep } from '../sweep/plan.ts';
 import { withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
 import { withConfigLocations } from './config-errors.ts';
+import { command as sweepCommand } from './sweep.ts';
 
 /** Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT). */
 export const KILLED_EXIT_CODE = 130;
@@ -24,6 +26,7 @@ export const command: Command = {
 
 Validates the config, builds its components, trains on the fastest backend present and writes
 runs/<name>/<run-id>/ (config.yaml, vocab.txt, metrics.jsonl, model/, summary.json).
+A config with a sweep: block runs the sweep instead, as \`runner sweep\` does (see runner sweep --help).
 
 Options:
   --set <path=value>   Override a config value (repeatable); the value is YAML: --set optimizer.lr=0.003
@@ -46,6 +49,8 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
     if (positionals.length !== 1)
       throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
     const overrides = (values.set ?? []).map(parseSetOption);
+    // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
+    if (hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
     const loaded = loadConfig(positionals[0]!, overrides);
     const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
     const outcome = await withInterrupts(progress, (signal) =>

@@ -27,12 +27,25 @@ test('one issue: one sentence with its path; several: numbered in one paragraph'
   ]);
   assert.is(two.message, 'Invalid sweep definition, 2 problems: (1) sweep.a: x. (2) sweep.b: y.');
   assert.not.match(two.message, /\n/);
-  assert.equal(two.issues.map((issue) => issue.path), [['sweep', 'a'], ['sweep', 'b']]);
+  assert.equal(
+    two.issues.map((issue) => issue.path),
+    [
+      ['sweep', 'a'],
+      ['sweep', 'b'],
+    ],
+  );
 });
 
 test('describeValue', () => {
   assert.equal(
-    [describeValue(null), describeValue(0.01), describeValue('adam'), describeValue([1]), describeValue({ a: 1 }), describeValue('x'.repeat(100)).length],
+    [
+      describeValue(null),
+      describeValue(0.01),
+      describeValue('adam'),
+      describeValue([1]),
+      describeValue({ a: 1 }),
+      describeValue('x'.repeat(100)).length,
+    ],
     ['null', 'a number (0.01)', 'a string ("adam")', 'a list ([1])', 'a mapping ({"a":1})', 71],
   );
 });

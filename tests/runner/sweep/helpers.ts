@@ -14,7 +14,10 @@ export function assertIssues(run: () => unknown, paths: YamlPath[], words: strin
   const error = caught as SweepDefinitionError;
   assert.ok(error instanceof UserError);
   assert.is(error.exitCode, 2);
-  assert.equal(error.issues.map((issue) => issue.path), paths);
+  assert.equal(
+    error.issues.map((issue) => issue.path),
+    paths,
+  );
   for (const word of words) assert.ok(error.message.includes(word), `message should mention ${word}: ${error.message}`);
   return error;
 }

@@ -39,8 +39,14 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
     name: 'odometer order: the first key changes slowest',
     matrix: { a: [1, 2], b: ['x', 'y'], c: [true, false] },
     expected: [
-      { a: 1, b: 'x', c: true }, { a: 1, b: 'x', c: false }, { a: 1, b: 'y', c: true }, { a: 1, b: 'y', c: false },
-      { a: 2, b: 'x', c: true }, { a: 2, b: 'x', c: false }, { a: 2, b: 'y', c: true }, { a: 2, b: 'y', c: false },
+      { a: 1, b: 'x', c: true },
+      { a: 1, b: 'x', c: false },
+      { a: 1, b: 'y', c: true },
+      { a: 1, b: 'y', c: false },
+      { a: 2, b: 'x', c: true },
+      { a: 2, b: 'x', c: false },
+      { a: 2, b: 'y', c: true },
+      { a: 2, b: 'y', c: false },
     ],
   },
   { name: 'an empty vector empties the product', matrix: { a: [1, 2], b: [] }, expected: [] },
@@ -58,17 +64,41 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
   {
     name: 'include with only non-vector keys applies to every trial',
     matrix: { a: [1, 2], include: [{ 'train.epochs': 5 }] },
-    expected: [{ a: 1, 'train.epochs': 5 }, { a: 2, 'train.epochs': 5 }],
+    expected: [
+      { a: 1, 'train.epochs': 5 },
+      { a: 2, 'train.epochs': 5 },
+    ],
   },
   {
     name: 'a later include overwrites an earlier extra, keeping its key position',
-    matrix: { a: [1, 2], include: [{ x: 'first', y: 0 }, { a: 1, x: 'second' }] },
-    expected: [{ a: 1, x: 'second', y: 0 }, { a: 2, x: 'first', y: 0 }],
+    matrix: {
+      a: [1, 2],
+      include: [
+        { x: 'first', y: 0 },
+        { a: 1, x: 'second' },
+      ],
+    },
+    expected: [
+      { a: 1, x: 'second', y: 0 },
+      { a: 2, x: 'first', y: 0 },
+    ],
   },
   {
     name: 'an include never overwrites a vector value: it becomes a new trial instead',
-    matrix: { a: [1, 2], b: ['x'], include: [{ a: 3, x: 'new' }, { a: 1, b: 'z', x: 'no' }] },
-    expected: [{ a: 1, b: 'x' }, { a: 2, b: 'x' }, { a: 3, x: 'new' }, { a: 1, b: 'z', x: 'no' }],
+    matrix: {
+      a: [1, 2],
+      b: ['x'],
+      include: [
+        { a: 3, x: 'new' },
+        { a: 1, b: 'z', x: 'no' },
+      ],
+    },
+    expected: [
+      { a: 1, b: 'x' },
+      { a: 2, b: 'x' },
+      { a: 3, x: 'new' },
+      { a: 1, b: 'z', x: 'no' },
+    ],
   },
   {
     name: 'an include item with only vector keys: no-op when it matches, a trial when it does not',
@@ -83,7 +113,10 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
   {
     name: 'exclude runs first; include can add back an excluded combination; appended trials are not matched again',
     matrix: { a: [1, 2], exclude: [{ a: 1 }], include: [{ a: 1, x: 'back' }, { x: 'all' }] },
-    expected: [{ a: 2, x: 'all' }, { a: 1, x: 'back' }],
+    expected: [
+      { a: 2, x: 'all' },
+      { a: 1, x: 'back' },
+    ],
   },
   {
     name: 'appended trials are not excluded and not matched by later items',
@@ -94,9 +127,15 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
     name: 'nested list values: exclude and include compare whole lists',
     matrix: {
       [LR]: [0.01, 0.001],
-      [KS]: [[3, 4, 5], [2, 3, 4]],
+      [KS]: [
+        [3, 4, 5],
+        [2, 3, 4],
+      ],
       exclude: [{ [LR]: 0.01, [KS]: [2, 3, 4] }, { [KS]: [3, 4] }],
-      include: [{ [KS]: [3, 4, 5], 'model.pool': 'max' }, { [KS]: [2, 3], 'model.pool': 'min' }],
+      include: [
+        { [KS]: [3, 4, 5], 'model.pool': 'max' },
+        { [KS]: [2, 3], 'model.pool': 'min' },
+      ],
     },
     expected: [
       { [LR]: 0.01, [KS]: [3, 4, 5], 'model.pool': 'max' },
@@ -108,14 +147,15 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
   {
     name: 'nested mapping values compare leaf by leaf (unnamed nested keys are wildcards)',
     matrix: {
-      optimizer: [{ name: 'adam', lr: 0.01 }, { name: 'sgd', lr: 0.1 }, { name: 'sgd', lr: 0.5 }],
+      optimizer: [
+        { name: 'adam', lr: 0.01 },
+        { name: 'sgd', lr: 0.1 },
+        { name: 'sgd', lr: 0.5 },
+      ],
       exclude: [{ optimizer: { name: 'sgd', lr: 0.5 } }],
       include: [{ optimizer: { name: 'sgd' }, 'optimizer.momentum': 0.9 }],
     },
-    expected: [
-      { optimizer: { name: 'adam', lr: 0.01 } },
-      { optimizer: { name: 'sgd', lr: 0.1 }, 'optimizer.momentum': 0.9 },
-    ],
+    expected: [{ optimizer: { name: 'adam', lr: 0.01 } }, { optimizer: { name: 'sgd', lr: 0.1 }, 'optimizer.momentum': 0.9 }],
   },
   {
     name: 'a null filter leaf also matches a missing key (GitHub reads it as null)',
@@ -136,7 +176,10 @@ const cases: { name: string; matrix: Matrix; mode?: 'product' | 'zip'; expected:
     name: 'zip pairs the i-th values; exclude and include still apply',
     mode: 'zip',
     matrix: { a: [1, 2, 3], b: ['x', 'y', 'z'], exclude: [{ b: 'y' }], include: [{ a: 3, c: true }] },
-    expected: [{ a: 1, b: 'x' }, { a: 3, b: 'z', c: true }],
+    expected: [
+      { a: 1, b: 'x' },
+      { a: 3, b: 'z', c: true },
+    ],
   },
 ];
 
@@ -148,7 +191,12 @@ for (const { name, matrix, mode, expected } of cases) {
 
 /** Table: bad matrix → issue paths (relative to the config root) and words the message must contain. */
 const errors: { name: string; matrix: unknown; mode?: 'zip'; paths: (string | number)[][]; words: string[] }[] = [
-  { name: 'a vector that is not a list', matrix: { [LR]: 0.01 }, paths: [['sweep', 'matrix', LR]], words: ['must be a list', `${LR}: [0.01]`] },
+  {
+    name: 'a vector that is not a list',
+    matrix: { [LR]: 0.01 },
+    paths: [['sweep', 'matrix', LR]],
+    words: ['must be a list', `${LR}: [0.01]`],
+  },
   { name: 'a matrix that is not a mapping', matrix: [1, 2], paths: [['sweep', 'matrix']], words: ['mapping'] },
   {
     name: 'an exclude key that is not a vector',
@@ -168,29 +216,69 @@ const errors: { name: string; matrix: unknown; mode?: 'zip'; paths: (string | nu
     paths: [['sweep', 'matrix', 'exclude', 0, LR]],
     words: ['optimizer: {lr: ...}'],
   },
-  { name: 'an empty exclude item', matrix: { a: [1], exclude: [{}] }, paths: [['sweep', 'matrix', 'exclude', 0]], words: ['must not be empty'] },
-  { name: 'exclude that is not a list', matrix: { a: [1], exclude: { a: 1 } }, paths: [['sweep', 'matrix', 'exclude']], words: ['list of mappings'] },
-  { name: 'exclude with no vectors', matrix: { exclude: [{ a: 1 }] }, paths: [['sweep', 'matrix', 'exclude', 0, 'a']], words: ['has no vectors'] },
+  {
+    name: 'an empty exclude item',
+    matrix: { a: [1], exclude: [{}] },
+    paths: [['sweep', 'matrix', 'exclude', 0]],
+    words: ['must not be empty'],
+  },
+  {
+    name: 'exclude that is not a list',
+    matrix: { a: [1], exclude: { a: 1 } },
+    paths: [['sweep', 'matrix', 'exclude']],
+    words: ['list of mappings'],
+  },
+  {
+    name: 'exclude with no vectors',
+    matrix: { exclude: [{ a: 1 }] },
+    paths: [['sweep', 'matrix', 'exclude', 0, 'a']],
+    words: ['has no vectors'],
+  },
   {
     name: 'an include item with neither filter nor extras',
     matrix: { a: [1], include: [{ a: 1 }, {}] },
     paths: [['sweep', 'matrix', 'include', 1]],
     words: ['neither'],
   },
-  { name: 'an include item that is not a mapping', matrix: { a: [1], include: ['x'] }, paths: [['sweep', 'matrix', 'include', 0]], words: ['mapping'] },
+  {
+    name: 'an include item that is not a mapping',
+    matrix: { a: [1], include: ['x'] },
+    paths: [['sweep', 'matrix', 'include', 0]],
+    words: ['mapping'],
+  },
   {
     name: 'an include extra that contains a vector path',
     matrix: { [LR]: [1], include: [{ optimizer: { lr: 2 } }] },
     paths: [['sweep', 'matrix', 'include', 0, 'optimizer']],
     words: ['would replace matrix values'],
   },
-  { name: 'a key that is not a dotted path', matrix: { 'a b': [1] }, paths: [['sweep', 'matrix', 'a b']], words: ['not a dotted config path'] },
-  { name: 'a key into the sweep block', matrix: { 'sweep.max_parallel': [1, 2] }, paths: [['sweep', 'matrix', 'sweep.max_parallel']], words: ['sweep block'] },
-  { name: 'zip with different lengths', mode: 'zip', matrix: { a: [1, 2], b: [1] }, paths: [['sweep', 'matrix']], words: ['a has 2, b has 1'] },
+  {
+    name: 'a key that is not a dotted path',
+    matrix: { 'a b': [1] },
+    paths: [['sweep', 'matrix', 'a b']],
+    words: ['not a dotted config path'],
+  },
+  {
+    name: 'a key into the sweep block',
+    matrix: { 'sweep.max_parallel': [1, 2] },
+    paths: [['sweep', 'matrix', 'sweep.max_parallel']],
+    words: ['sweep block'],
+  },
+  {
+    name: 'zip with different lengths',
+    mode: 'zip',
+    matrix: { a: [1, 2], b: [1] },
+    paths: [['sweep', 'matrix']],
+    words: ['a has 2, b has 1'],
+  },
   {
     name: 'every problem is reported at once',
     matrix: { a: 1, b: [1], exclude: [{ c: 1 }], include: [{}] },
-    paths: [['sweep', 'matrix', 'a'], ['sweep', 'matrix', 'exclude', 0, 'c'], ['sweep', 'matrix', 'include', 0]],
+    paths: [
+      ['sweep', 'matrix', 'a'],
+      ['sweep', 'matrix', 'exclude', 0, 'c'],
+      ['sweep', 'matrix', 'include', 0],
+    ],
     words: ['3 problems', 'sweep.matrix.exclude[0].c'],
   },
 ];
@@ -227,7 +315,12 @@ test('sources point at the YAML node of every value', () => {
     trials.map((trial) => trial.sources),
     [
       { a: ['sweep', 'matrix', 'a', 0], b: ['sweep', 'matrix', 'b', 0], d: ['sweep', 'matrix', 'include', 1, 'd'] },
-      { a: ['sweep', 'matrix', 'a', 1], b: ['sweep', 'matrix', 'b', 0], c: ['sweep', 'matrix', 'include', 0, 'c'], d: ['sweep', 'matrix', 'include', 1, 'd'] },
+      {
+        a: ['sweep', 'matrix', 'a', 1],
+        b: ['sweep', 'matrix', 'b', 0],
+        c: ['sweep', 'matrix', 'include', 0, 'c'],
+        d: ['sweep', 'matrix', 'include', 1, 'd'],
+      },
       { a: ['sweep', 'matrix', 'include', 2, 'a'] },
     ],
   );

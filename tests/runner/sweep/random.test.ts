@@ -39,12 +39,19 @@ test('stability: more samples keep the earlier ones; a new param leaves the othe
   const eight = draw({ samples: 8, seed: 3, params: PARAMS });
   assert.equal(draw({ samples: 16, seed: 3, params: PARAMS }).slice(0, 8), eight);
   const more = draw({ samples: 8, seed: 3, params: { ...PARAMS, 'model.units': { distribution: 'int_uniform', min: 1, max: 9 } } });
-  assert.equal(more.map(({ 'model.units': _, ...rest }) => rest), eight);
+  assert.equal(
+    more.map(({ 'model.units': _, ...rest }) => rest),
+    eight,
+  );
   assert.equal(Object.keys(more[0]!), [...Object.keys(PARAMS), 'model.units']);
 });
 
 test('params are independent: two params with the same distribution get different values', () => {
-  const trials = draw({ samples: 50, seed: 1, params: { a: { distribution: 'uniform', min: 0, max: 1 }, b: { distribution: 'uniform', min: 0, max: 1 } } });
+  const trials = draw({
+    samples: 50,
+    seed: 1,
+    params: { a: { distribution: 'uniform', min: 0, max: 1 }, b: { distribution: 'uniform', min: 0, max: 1 } },
+  });
   assert.ok(trials.every((trial) => trial.a !== trial.b));
 });
 
@@ -72,7 +79,10 @@ test('log_uniform: within [min, max] and uniform in log space (each decade gets 
 test('int_uniform: integers from min to max, both ends included, all values used', () => {
   const xs = column({ distribution: 'int_uniform', min: -3, max: 3 }) as number[];
   assert.ok(xs.every((x) => Number.isInteger(x) && x >= -3 && x <= 3));
-  assert.equal([...new Set(xs)].sort((a, b) => a - b), [-3, -2, -1, 0, 1, 2, 3]);
+  assert.equal(
+    [...new Set(xs)].sort((a, b) => a - b),
+    [-3, -2, -1, 0, 1, 2, 3],
+  );
   for (let v = -3; v <= 3; v++) assert.ok(Math.abs(xs.filter((x) => x === v).length / N - 1 / 7) < 0.03);
 });
 
@@ -92,29 +102,78 @@ test('uniformAt: in [0, 1), spread evenly', () => {
   assert.ok(us.every((u) => u >= 0 && u < 1));
   const buckets = new Array(10).fill(0);
   for (const u of us) buckets[Math.floor(u * 10)]++;
-  assert.ok(buckets.every((count) => Math.abs(count / N - 0.1) < 0.02), `buckets ${buckets}`);
+  assert.ok(
+    buckets.every((count) => Math.abs(count / N - 0.1) < 0.02),
+    `buckets ${buckets}`,
+  );
 });
 
 const R = ['sweep', 'random'];
 const P = [...R, 'params'];
 const bad: { name: string; random: unknown; paths: (string | number)[][]; words?: string[] }[] = [
-  { name: 'min not below max', random: { samples: 1, params: { x: { distribution: 'uniform', min: 1, max: 1 } } }, paths: [[...P, 'x', 'min']], words: ['less than max'] },
-  { name: 'log_uniform min at 0', random: { samples: 1, params: { x: { distribution: 'log_uniform', min: 0, max: 1 } } }, paths: [[...P, 'x', 'min']], words: ['min > 0'] },
-  { name: 'int_uniform with a fraction', random: { samples: 1, params: { x: { distribution: 'int_uniform', min: 0.5, max: 3 } } }, paths: [[...P, 'x', 'min']], words: ['whole number'] },
+  {
+    name: 'min not below max',
+    random: { samples: 1, params: { x: { distribution: 'uniform', min: 1, max: 1 } } },
+    paths: [[...P, 'x', 'min']],
+    words: ['less than max'],
+  },
+  {
+    name: 'log_uniform min at 0',
+    random: { samples: 1, params: { x: { distribution: 'log_uniform', min: 0, max: 1 } } },
+    paths: [[...P, 'x', 'min']],
+    words: ['min > 0'],
+  },
+  {
+    name: 'int_uniform with a fraction',
+    random: { samples: 1, params: { x: { distribution: 'int_uniform', min: 0.5, max: 3 } } },
+    paths: [[...P, 'x', 'min']],
+    words: ['whole number'],
+  },
   { name: 'missing max', random: { samples: 1, params: { x: { distribution: 'uniform', min: 0 } } }, paths: [[...P, 'x', 'max']] },
   { name: 'choice without values', random: { samples: 1, params: { x: { distribution: 'choice' } } }, paths: [[...P, 'x', 'values']] },
-  { name: 'choice with min', random: { samples: 1, params: { x: { distribution: 'choice', values: [1], min: 0 } } }, paths: [[...P, 'x', 'min']] },
-  { name: 'values on uniform', random: { samples: 1, params: { x: { distribution: 'uniform', min: 0, max: 1, values: [1] } } }, paths: [[...P, 'x', 'values']] },
-  { name: 'unknown distribution', random: { samples: 1, params: { x: { distribution: 'normal' } } }, paths: [[...P, 'x', 'distribution']], words: ['uniform, log_uniform'] },
-  { name: 'unknown key', random: { samples: 1, params: { x: { distribution: 'uniform', min: 0, max: 1, step: 1 } } }, paths: [[...P, 'x', 'step']] },
-  { name: 'samples 0 and a negative seed', random: { samples: 0, seed: -1, params: { x: { distribution: 'choice', values: [1] } } }, paths: [[...R, 'samples'], [...R, 'seed']] },
+  {
+    name: 'choice with min',
+    random: { samples: 1, params: { x: { distribution: 'choice', values: [1], min: 0 } } },
+    paths: [[...P, 'x', 'min']],
+  },
+  {
+    name: 'values on uniform',
+    random: { samples: 1, params: { x: { distribution: 'uniform', min: 0, max: 1, values: [1] } } },
+    paths: [[...P, 'x', 'values']],
+  },
+  {
+    name: 'unknown distribution',
+    random: { samples: 1, params: { x: { distribution: 'normal' } } },
+    paths: [[...P, 'x', 'distribution']],
+    words: ['uniform, log_uniform'],
+  },
+  {
+    name: 'unknown key',
+    random: { samples: 1, params: { x: { distribution: 'uniform', min: 0, max: 1, step: 1 } } },
+    paths: [[...P, 'x', 'step']],
+  },
+  {
+    name: 'samples 0 and a negative seed',
+    random: { samples: 0, seed: -1, params: { x: { distribution: 'choice', values: [1] } } },
+    paths: [
+      [...R, 'samples'],
+      [...R, 'seed'],
+    ],
+  },
   { name: 'no params', random: { samples: 2, params: {} }, paths: [P] },
-  { name: 'a param path into the sweep block', random: { samples: 2, params: { 'sweep.seed': { distribution: 'choice', values: [1] } } }, paths: [[...P, 'sweep.seed']] },
+  {
+    name: 'a param path into the sweep block',
+    random: { samples: 2, params: { 'sweep.seed': { distribution: 'choice', values: [1] } } },
+    paths: [[...P, 'sweep.seed']],
+  },
 ];
 
 for (const { name, random, paths, words } of bad) {
   test(`error: ${name}`, () => {
-    assert.equal(randomIssues(random).map((issue) => issue.path), paths);
+    assert.equal(
+      randomIssues(random).map((issue) => issue.path),
+      paths,
+    );
     assertIssues(() => sampleRandom(random as RandomDefinition), paths, words);
   });
 }

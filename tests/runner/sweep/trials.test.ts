@@ -29,14 +29,19 @@ test('planTrials: combine product: matrix outermost, every matrix trial with the
   assert.equal(
     ordered(trials),
     ordered([
-      { a: 1, b: 'x', ...samples[0] }, { a: 1, b: 'x', ...samples[1] },
-      { a: 2, b: 'x', ...samples[0] }, { a: 2, b: 'x', ...samples[1] },
+      { a: 1, b: 'x', ...samples[0] },
+      { a: 1, b: 'x', ...samples[1] },
+      { a: 2, b: 'x', ...samples[0] },
+      { a: 2, b: 'x', ...samples[1] },
     ]),
   );
 });
 
 test('planTrials: zip mode reaches the matrix', () => {
-  assert.equal(planTrials({ mode: 'zip', matrix: { a: [1, 2], b: [3, 4] } }), [{ a: 1, b: 3 }, { a: 2, b: 4 }]);
+  assert.equal(planTrials({ mode: 'zip', matrix: { a: [1, 2], b: [3, 4] } }), [
+    { a: 1, b: 3 },
+    { a: 2, b: 4 },
+  ]);
 });
 
 test('planTrialsPlanned: sources of matrix and random values', () => {
@@ -46,19 +51,34 @@ test('planTrialsPlanned: sources of matrix and random values', () => {
 
 const bad: { name: string; sweep: unknown; paths: (string | number)[][]; words?: string[] }[] = [
   { name: 'neither matrix nor random', sweep: { max_parallel: 2 }, paths: [['sweep']], words: ['neither'] },
-  { name: 'a path set by both (product)', sweep: { matrix: { 'model.dropout': [0.1] }, random: PRODUCT }, paths: [['sweep', 'random', 'params', 'model.dropout']], words: ['not both'] },
-  { name: 'a path set by both (product, from an include)', sweep: { matrix: { a: [1], include: [{ 'model.dropout': 0.3 }] }, random: PRODUCT }, paths: [['sweep', 'random', 'params', 'model.dropout']] },
+  {
+    name: 'a path set by both (product)',
+    sweep: { matrix: { 'model.dropout': [0.1] }, random: PRODUCT },
+    paths: [['sweep', 'random', 'params', 'model.dropout']],
+    words: ['not both'],
+  },
+  {
+    name: 'a path set by both (product, from an include)',
+    sweep: { matrix: { a: [1], include: [{ 'model.dropout': 0.3 }] }, random: PRODUCT },
+    paths: [['sweep', 'random', 'params', 'model.dropout']],
+  },
   { name: 'no trials at all', sweep: { matrix: { a: [] } }, paths: [['sweep', 'matrix']], words: ['makes no trials'] },
   { name: 'no trials with random (product)', sweep: { matrix: { a: [] }, random: PRODUCT }, paths: [['sweep', 'matrix']] },
   { name: 'a bad combine', sweep: { matrix: { a: [1] }, random: { ...RANDOM, combine: 'zip' } }, paths: [['sweep', 'random', 'combine']] },
   {
     name: 'matrix and random problems together',
     sweep: { matrix: { a: 1 }, random: { samples: 1, params: { x: { distribution: 'uniform', min: 2, max: 1 } } } },
-    paths: [['sweep', 'matrix', 'a'], ['sweep', 'random', 'params', 'x', 'min']],
+    paths: [
+      ['sweep', 'matrix', 'a'],
+      ['sweep', 'random', 'params', 'x', 'min'],
+    ],
   },
   {
     name: 'more than 10000 trials',
-    sweep: { matrix: { a: [1, 2] }, random: { samples: 5001, combine: 'product', params: { x: { distribution: 'uniform', min: 0, max: 1 } } } },
+    sweep: {
+      matrix: { a: [1, 2] },
+      random: { samples: 5001, combine: 'product', params: { x: { distribution: 'uniform', min: 0, max: 1 } } },
+    },
     paths: [['sweep']],
     words: ['10002 trials'],
   },
@@ -123,7 +143,10 @@ test('applyTrial: errors point at the value in the sweep when sources are given'
 });
 
 test('applyTrial: the config must be a mapping', () => {
-  assert.throws(() => applyTrial([] as object, { a: 1 }), (error: unknown) => error instanceof UserError);
+  assert.throws(
+    () => applyTrial([] as object, { a: 1 }),
+    (error: unknown) => error instanceof UserError,
+  );
 });
 
 const labels: [Record<string, unknown>, string][] = [
@@ -150,7 +173,10 @@ test('trialHash: sha256 of the canonical JSON, independent of key order', () => 
   const a = { model: { units: 64, kind: 'cnn' }, optimizer: { lr: 0.01, name: 'adam' } };
   const b = { optimizer: { name: 'adam', lr: 0.01 }, model: { kind: 'cnn', units: 64 } };
   assert.is(trialHash(a), trialHash(b));
-  assert.is(trialHash(a), createHash('sha256').update('{"model":{"kind":"cnn","units":64},"optimizer":{"lr":0.01,"name":"adam"}}').digest('hex'));
+  assert.is(
+    trialHash(a),
+    createHash('sha256').update('{"model":{"kind":"cnn","units":64},"optimizer":{"lr":0.01,"name":"adam"}}').digest('hex'),
+  );
   assert.is.not(trialHash(a), trialHash({ ...b, optimizer: { name: 'adam', lr: 0.001 } }));
   assert.is.not(trialHash({ x: 1 }), trialHash({ x: '1' }));
   assert.is.not(trialHash({ x: [1, 2] }), trialHash({ x: [2, 1] }));
@@ -162,7 +188,10 @@ test('trialHash: a trial config does not change when the sweep block changes', (
 });
 
 test('canonicalJson: values JSON cannot hold are refused, naming where', () => {
-  assert.throws(() => canonicalJson({ train: { patience: Infinity } }), (error: unknown) => error instanceof UserError && error.message.includes('train.patience'));
+  assert.throws(
+    () => canonicalJson({ train: { patience: Infinity } }),
+    (error: unknown) => error instanceof UserError && error.message.includes('train.patience'),
+  );
   assert.throws(() => canonicalJson({ x: new Map() }), TypeError);
 });
 

@@ -82,22 +82,73 @@ test("the issue's example with combine: product repeats optimizer.lr: refused at
 
 test('defaults: mode product, max_parallel 1, fail_fast false, seed 0', () => {
   const sweep = parseSweep({ random: { samples: 1, params: { x: { distribution: 'choice', values: [1] } } } });
-  assert.equal([sweep.mode, sweep.max_parallel, sweep.fail_fast, sweep.random?.seed, sweep.random?.combine], ['product', 1, false, 0, 'append']);
+  assert.equal(
+    [sweep.mode, sweep.max_parallel, sweep.fail_fast, sweep.random?.seed, sweep.random?.combine],
+    ['product', 1, false, 0, 'append'],
+  );
 });
 
 const S = ['sweep'];
 const bad: { name: string; raw: unknown; paths: (string | number)[][]; words?: string[] }[] = [
-  { name: 'an unknown key names the allowed ones', raw: { matrix: { a: [1] }, parallel: 2 }, paths: [[...S, 'parallel']], words: ['allowed here: mode, matrix, random'] },
-  { name: 'a matrix key that is not a dotted path', raw: { matrix: { 'learning rate': [1] } }, paths: [[...S, 'matrix', 'learning rate']], words: ['not a dotted config path (or one of include, exclude)'] },
-  { name: 'a vector that is not a list', raw: { matrix: { a: 1 } }, paths: [[...S, 'matrix', 'a']], words: ['must be a list, not a number (1)'] },
-  { name: 'an empty include item', raw: { matrix: { a: [1], include: [{}] } }, paths: [[...S, 'matrix', 'include', 0]], words: ['neither'] },
+  {
+    name: 'an unknown key names the allowed ones',
+    raw: { matrix: { a: [1] }, parallel: 2 },
+    paths: [[...S, 'parallel']],
+    words: ['allowed here: mode, matrix, random'],
+  },
+  {
+    name: 'a matrix key that is not a dotted path',
+    raw: { matrix: { 'learning rate': [1] } },
+    paths: [[...S, 'matrix', 'learning rate']],
+    words: ['not a dotted config path (or one of include, exclude)'],
+  },
+  {
+    name: 'a vector that is not a list',
+    raw: { matrix: { a: 1 } },
+    paths: [[...S, 'matrix', 'a']],
+    words: ['must be a list, not a number (1)'],
+  },
+  {
+    name: 'an empty include item',
+    raw: { matrix: { a: [1], include: [{}] } },
+    paths: [[...S, 'matrix', 'include', 0]],
+    words: ['neither'],
+  },
   { name: 'an empty exclude item', raw: { matrix: { a: [1], exclude: [{}] } }, paths: [[...S, 'matrix', 'exclude', 0]] },
-  { name: 'an exclude key outside the matrix (a planning rule)', raw: { matrix: { a: [1], exclude: [{ b: 1 }] } }, paths: [[...S, 'matrix', 'exclude', 0, 'b']] },
-  { name: 'a bad goal and a missing name', raw: { matrix: { a: [1] }, metric: { goal: 'max' } }, paths: [[...S, 'metric', 'name'], [...S, 'metric', 'goal']], words: ['maximize, minimize'] },
-  { name: 'max_parallel 0, fail_fast "no"', raw: { matrix: { a: [1] }, max_parallel: 0, fail_fast: 'no' }, paths: [[...S, 'max_parallel'], [...S, 'fail_fast']], words: ['at least 1', 'true or false'] },
+  {
+    name: 'an exclude key outside the matrix (a planning rule)',
+    raw: { matrix: { a: [1], exclude: [{ b: 1 }] } },
+    paths: [[...S, 'matrix', 'exclude', 0, 'b']],
+  },
+  {
+    name: 'a bad goal and a missing name',
+    raw: { matrix: { a: [1] }, metric: { goal: 'max' } },
+    paths: [
+      [...S, 'metric', 'name'],
+      [...S, 'metric', 'goal'],
+    ],
+    words: ['maximize, minimize'],
+  },
+  {
+    name: 'max_parallel 0, fail_fast "no"',
+    raw: { matrix: { a: [1] }, max_parallel: 0, fail_fast: 'no' },
+    paths: [
+      [...S, 'max_parallel'],
+      [...S, 'fail_fast'],
+    ],
+    words: ['at least 1', 'true or false'],
+  },
   { name: 'a bad mode', raw: { mode: 'grid', matrix: { a: [1] } }, paths: [[...S, 'mode']], words: ['product, zip'] },
-  { name: 'a random param with a bad key', raw: { random: { samples: 1, params: { x: { distribution: 'uniform', lo: 0 } } } }, paths: [[...S, 'random', 'params', 'x', 'lo']] },
-  { name: 'a bound rule', raw: { random: { samples: 1, params: { x: { distribution: 'log_uniform', min: -1, max: 1 } } } }, paths: [[...S, 'random', 'params', 'x', 'min']] },
+  {
+    name: 'a random param with a bad key',
+    raw: { random: { samples: 1, params: { x: { distribution: 'uniform', lo: 0 } } } },
+    paths: [[...S, 'random', 'params', 'x', 'lo']],
+  },
+  {
+    name: 'a bound rule',
+    raw: { random: { samples: 1, params: { x: { distribution: 'log_uniform', min: -1, max: 1 } } } },
+    paths: [[...S, 'random', 'params', 'x', 'min']],
+  },
   { name: 'not a mapping', raw: [1], paths: [S], words: ['must be a mapping, not a list'] },
 ];
 

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as assert from 'uvu/assert';
+import { resolveConnection } from '../../../runner/tracking/auth.ts';
+import { MlflowClient, type Run } from '../../../runner/tracking/client.ts';
+import { fixture, writeTree } from '../../helpers/files.ts';
+
+/** Options of sweepFile. */
+export interface SweepFileOptions {
+  /** Experiment name (also the MLflow experiment). */
+  name: string;
+  /** MLflow server; false turns tracking off. */
+  uri: string | false;
+  /** The sweep block, as YAML lines indented by two spaces (without `sweep:`). */
+  sweep: string;
+  /** The train section (flow mapping). */
+  train?: string;
+  /** The file name (default sweep.yaml). */
+  file?: string;
+}
+
+/** Writes a sweep config on the sentence fixture (a tiny TextCNN) into `dir`; returns its path. */
+export function sweepFile(dir: string, options: SweepFileOptions): string {
+  const file = options.file ?? 'sweep.yaml';
+  writeTree(dir, {
+    [file]: `name: ${options.name}
+seed: 3
+data:
+  dataset: {type: text_folder, path: ${JSON.stringify(fixture('sentences'))}}
+  max_len: 24
+  batch_size: 32
+model: {type: textcnn, embed_size: 8, kernel_sizes: [2], num_channels: [4]}
+optimizer: {type: adam, lr: 0.01}
+train: ${options.train ?? '{epochs: 1, log_every_steps: 5}'}
+tracking: ${options.uri === false ? 'false' : `{uri: ${JSON.stringify(options.uri)}}`}
+sweep:
+${options.sweep}
+`,
+  });
+  return join(dir, file);
+}
+
+/** A REST client for the test server. */
+export function mlflow(uri: string): MlflowClient {
+  return new MlflowClient(resolveConnection(uri, {}));
+}
+
+/** Every run of an experiment (none when it does not exist). */
+export async function experimentRuns(uri: string, experiment: string): Promise<Run[]> {
+  const client = mlflow(uri);
+  const found = await client.getExperimentByName(experiment);
+  if (!found) return [];
+  return client.searchRuns({ experimentIds: [found.experiment_id], viewType: 'ACTIVE_ONLY' });
+}
+
+/** A tag of a run. */
+export function tagOf(run: Run, key: string): string | undefined {
+  return run.data.tags.find((t) => t.key === key)?.value;
+}
+
+/** The sweep's parent runs and their children, from MLflow. */
+export async function sweepRuns(uri: string, experiment: string): Promise<{ parents: Run[]; children: Run[] }> {
+  const runs = await experimentRuns(uri, experiment);
+  return {
+    parents: runs.filter((r) => tagOf(r, 'runner.sweep_hash') !== undefined),
+    children: runs.filter((r) => tagOf(r, 'mlflow.parentRunId') !== undefined),
+  };
+}
+
+/** state.json of the sweep folder under `runsDir` (the only sweep of `name`). */
+export function readState(
+  runsDir: string,
+  name: string,
+  hash: string,
+): { trials: { index: number; state: string; epoch?: number; pid?: number }[] } {
+  return JSON.parse(readFileSync(join(runsDir, name, 'sweeps', hash.slice(0, 12), 'state.json'), 'utf8'));
+}
+
+/** Polls `check` every 200 ms until it returns a value (or throws after `timeoutMs`). */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.unreachable(`timed out waiting for ${what}`);
+  throw new Error('unreachable');
+}
