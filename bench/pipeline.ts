@@ -5,8 +5,8 @@
 // Steps, train + test: read the reviews out of aclImdb_v1.tar.gz → tokenize (whitespace, lower-case)
 // → vocabulary from the training split (min_freq 5) → truncate/pad to 500 → tensors.
 // Prints per-stage times of the runner, the best of N warm runs of each side and the ratio;
-// --before also times the runner on one thread and the encoder as it was before the one-pass rewrite,
-// interleaved with the runner's runs.
+// --before also times the generic Tokenizer path and the encoder as it was before the rewrite,
+// interleaved with the runner's runs (same machine load).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,8 +16,7 @@ import { loadImdb } from '../components/dataset/imdb.ts';
 import { tokenizers } from '../components/tokenizer/index.ts';
 import { describeBackend, selectBackend } from '../runner/backend/select.ts';
 import type { Tokenizer } from '../components/tokenizer/tokenizer.ts';
-import { EncodePool, encodeWorkerCount } from '../runner/data/text-encode.ts';
-import { encodeTextDatasetInParallel, textBatchSources, type EncodedTextData } from '../runner/data/text-pipeline.ts';
+import { encodeTextDataset, textBatchSources, type EncodedTextData } from '../runner/data/text-pipeline.ts';
 import type { TextDataset } from '../runner/data/types.ts';
 import { Vocab } from '../runner/data/vocab.ts';
 
@@ -45,21 +44,25 @@ function encodeBefore(dataset: TextDataset, tokenizer: Tokenizer, options: { min
   };
 }
 
-type Variant = 'runner' | 'one thread' | 'before';
+type Variant = 'runner' | 'generic' | 'before';
 
-/** One run of the pipeline with per-stage times (seconds): as the runner does it (encoding threads started before the read), on one thread, or with the old encoder. */
+/**
+ * One run of the pipeline with per-stage times (seconds): as the runner does it (whitespace scanner),
+ * through the generic Tokenizer interface, or with the encoder as it was before the rewrite.
+ */
 async function runnerPipeline(variant: Variant = 'runner') {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const tokenizerConfig = { type: 'whitespace' };
-  const pool = new EncodePool(variant === 'runner' ? tokenizerConfig : undefined);
   const dataset = await loadImdb({ path: archive, download: false, url: '' }, { warn: console.warn });
   const t1 = performance.now();
+  const tokenizerConfig = { type: 'whitespace', lowercase: true };
   const tokenizer = tokenizers.build(tokenizerConfig, { configDir: root, warn: console.warn });
   if (dataset.kind !== 'text') throw new Error('not text');
   const options = { minFreq: 5, maxLen: 500 };
   const encoded =
-    variant === 'before' ? encodeBefore(dataset, tokenizer, options) : await encodeTextDatasetInParallel(dataset, tokenizer, pool, options);
+    variant === 'before'
+      ? encodeBefore(dataset, tokenizer, options)
+      : encodeTextDataset(dataset, tokenizer, { ...options, tokenizerConfig: variant === 'runner' ? tokenizerConfig : undefined });
   const t2 = performance.now();
   const sources = textBatchSources(encoded);
   const t3 = performance.now();
@@ -98,13 +101,13 @@ const report = (label: string, runs: Run[]) => {
   return best;
 };
 await runnerPipeline(); // warm-up: JIT, file cache
-const variants: Variant[] = ['runner', ...(flag('--before') ? (['one thread', 'before'] as const) : [])];
+const variants: Variant[] = ['runner', ...(flag('--before') ? (['generic', 'before'] as const) : [])];
 const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
 for (let i = 0; i < repeat; i++) for (const v of variants) runs.get(v)!.push(await runnerPipeline(v)); // interleaved: same load
-const best = report(`runner (${encodeWorkerCount()} encoding worker thread(s) + main)`, runs.get('runner')!);
+const best = report('runner', runs.get('runner')!);
 if (flag('--before')) {
-  report('runner on one thread', runs.get('one thread')!);
-  report('runner before the one-pass encoder (one thread)', runs.get('before')!);
+  report('runner, generic Tokenizer path (no whitespace scanner)', runs.get('generic')!);
+  report('runner before: token arrays, Vocab.build, encode', runs.get('before')!);
 }
 if (!flag('--no-python')) {
   const interpreter = python()!;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
 import { TensorBatchSource } from './batches.ts';
 import type { PreparedData, TextDataset } from './types.ts';
-import { encodeInParallel, indexTexts, mergeParts, WorkerFailed, type EncodePool } from './text-encode.ts';
+import { indexTexts, mergeParts, type TokenizerConfig } from './text-encode.ts';
+import { indexTextsByWhitespace } from './whitespace-index.ts';
 import type { Vocab } from './vocab.ts';
 
 /** One split as model input: token ids `[count, maxLen]` (row-major) and labels. */
@@ -26,41 +27,30 @@ export interface EncodedTextData {
  *
  * One pass per split, without keeping token arrays: tokens get provisional ids as they are counted
  * (only the first `maxLen` per text are stored), then a lookup table maps them to vocabulary ids.
+ * When `tokenizerConfig` says the tokenizer is `whitespace`, a scanner that makes no string per
+ * token does the same work (identical output).
  */
 export function encodeTextDataset(
   dataset: TextDataset,
   tokenizer: Tokenizer,
-  options: { minFreq: number; maxSize?: number; maxLen: number },
+  options: { minFreq: number; maxSize?: number; maxLen: number; tokenizerConfig?: TokenizerConfig },
 ): EncodedTextData {
   const { maxLen } = options;
-  const part = indexTexts(tokenizer, dataset.train.texts, dataset.test.texts, maxLen);
+  const lowercase = whitespaceLowercase(options.tokenizerConfig);
+  const part =
+    lowercase === undefined
+      ? indexTexts(tokenizer, dataset.train.texts, dataset.test.texts, maxLen)
+      : indexTextsByWhitespace(lowercase, dataset.train.texts, dataset.test.texts, maxLen);
   const train = new Int32Array(dataset.train.texts.length * maxLen);
   const test = new Int32Array(dataset.test.texts.length * maxLen);
   const vocab = mergeParts([part], options, train, test);
   return encoded(dataset, vocab, maxLen, train, test);
 }
 
-/**
- * `encodeTextDataset` with the work shared between this thread and the pool's worker threads
- * (identical result); closes the pool. Small datasets, or an empty pool, stay on this thread.
- */
-export async function encodeTextDatasetInParallel(
-  dataset: TextDataset,
-  tokenizer: Tokenizer,
-  pool: EncodePool,
-  options: { minFreq: number; maxSize?: number; maxLen: number },
-): Promise<EncodedTextData> {
-  try {
-    const workers = pool.workers.slice(0, Math.floor(dataset.train.texts.length / 2000));
-    if (workers.length === 0) return encodeTextDataset(dataset, tokenizer, options);
-    const { vocab, train, test } = await encodeInParallel(dataset, tokenizer, workers, options);
-    return encoded(dataset, vocab, options.maxLen, train, test);
-  } catch (error) {
-    if (!(error instanceof WorkerFailed)) throw error;
-    return encodeTextDataset(dataset, tokenizer, options); // a worker could not start: do it all here
-  } finally {
-    pool.close();
-  }
+/** The `lowercase` of a `whitespace` tokenizer config (its default: true); undefined for any other tokenizer. */
+function whitespaceLowercase(config: TokenizerConfig | undefined): boolean | undefined {
+  if (config?.type !== 'whitespace' || Object.keys(config).some((key) => key !== 'type' && key !== 'lowercase')) return undefined;
+  return config.lowercase === undefined ? true : config.lowercase === true;
 }
 
 function encoded(dataset: TextDataset, vocab: Vocab, maxLen: number, train: Int32Array, test: Int32Array): EncodedTextData {

@@ -15,8 +15,7 @@ import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
 import { ImageBatchSource, imageBatchSources } from '../data/image-pipeline.ts';
-import { EncodePool } from '../data/text-encode.ts';
-import { encodeTextDatasetInParallel, textBatchSources } from '../data/text-pipeline.ts';
+import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
 import { GroupedOptimizer } from '../train/optimizer.ts';
@@ -72,22 +71,19 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
 export async function prepareData(config: ExperimentConfig, context: BuildContext): Promise<PreparedData> {
   const start = performance.now();
   const steps = buildAugmentations(config.data.augmentation ?? [], context);
-  const pool = new EncodePool(config.data.tokenizer); // text encoding threads start now, overlapping the read
-  const dataset = await datasets.build(config.data.dataset, context).catch((error: unknown) => {
-    pool.close();
-    throw error;
-  });
+  const dataset = await datasets.build(config.data.dataset, context);
   if (dataset.kind === 'image') {
-    pool.close();
     const sources = imageBatchSources(dataset, stepsOfKind(steps, 'image'), config.seed);
     return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
   }
   const textSteps = stepsOfKind(steps, 'text');
-  const tokenizer = tokenizers.build(config.data.tokenizer ?? { type: 'whitespace' }, context);
-  const encoded = await encodeTextDatasetInParallel(dataset, tokenizer, pool, {
+  const tokenizerConfig = config.data.tokenizer ?? { type: 'whitespace' };
+  const tokenizer = tokenizers.build(tokenizerConfig, context);
+  const encoded = encodeTextDataset(dataset, tokenizer, {
     minFreq: config.data.vocab.min_freq,
     maxSize: config.data.vocab.max_size,
     maxLen: config.data.max_len,
+    tokenizerConfig,
   });
   const sources = textBatchSources(encoded);
   if (textSteps.length > 0)
