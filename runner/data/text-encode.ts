@@ -1,6 +1,6 @@
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
 import type { TextDataset } from './types.ts';
-import { Vocab } from './vocab.ts';
+import { PAD_ID, SPECIAL_TOKENS, UNK_ID, Vocab } from './vocab.ts';
 
 /** The token ids of one part of the data under the part's own provisional vocabulary. */
 export interface IndexedPart {
@@ -56,27 +56,28 @@ export function indexTexts(tokenizer: Tokenizer, trainTexts: readonly string[], 
   return { tokens, counts: counts.subarray(0, tokens.length), trainIds, testIds };
 }
 
-/** Vocabulary from the parts' training counts, and every part's ids mapped to vocabulary ids (written into `train`/`test`). */
-export function mergeParts(
-  parts: IndexedPart[],
-  options: { minFreq: number; maxSize?: number },
-  train: Int32Array,
-  test: Int32Array,
-): Vocab {
-  const total = new Map<string, number>();
-  for (const part of parts) part.tokens.forEach((token, id) => total.set(token, (total.get(token) ?? 0) + part.counts[id]!));
-  const vocab = Vocab.fromCounts(total, options);
-  let [trainOffset, testOffset] = [0, 0];
-  for (const part of parts) {
-    const remap = new Int32Array(part.tokens.length + 1); // remap[0] = PAD_ID
-    part.tokens.forEach((token, id) => (remap[id + 1] = vocab.id(token)));
-    // A lookup through the remap table. tf.gather on the backend (12.5 M indices for IMDb) plus the
-    // copies in and out took ~4 s of CPU against ~50 ms for this loop, so it stays in JS.
-    for (let i = 0; i < part.trainIds.length; i++) train[trainOffset + i] = remap[part.trainIds[i]!]!;
-    for (let i = 0; i < part.testIds.length; i++) test[testOffset + i] = remap[part.testIds[i]!]!;
-    trainOffset += part.trainIds.length;
-    testOffset += part.testIds.length;
+/**
+ * The vocabulary from an indexed part's training counts, and its ids mapped to vocabulary ids in
+ * place (`trainIds`, `testIds` become the encoded splits).
+ */
+export function finishEncoding(part: IndexedPart, options: { minFreq: number; maxSize?: number }): Vocab {
+  const { tokens, counts } = part;
+  const candidates = function* () {
+    for (let id = 0; id < tokens.length; id++) if (counts[id]! >= options.minFreq) yield [tokens[id]!, counts[id]!] as const;
+  };
+  const vocab = Vocab.fromCounts(candidates(), options);
+  // Only frequent tokens (or a special spelled out in the text) can have an id other than <unk>.
+  const specials = new Set<string>(SPECIAL_TOKENS);
+  const remap = new Int32Array(tokens.length + 1).fill(UNK_ID);
+  remap[0] = PAD_ID;
+  for (let id = 0; id < tokens.length; id++) {
+    if (counts[id]! >= options.minFreq || specials.has(tokens[id]!)) remap[id + 1] = vocab.id(tokens[id]!);
   }
+  // A lookup through the remap table, in place. tf.gather on the backend (12.5 M indices for IMDb)
+  // plus the copies in and out took ~4 s of CPU against ~50 ms for these loops, so they stay in JS.
+  const { trainIds, testIds } = part;
+  for (let i = 0; i < trainIds.length; i++) trainIds[i] = remap[trainIds[i]!]!;
+  for (let i = 0; i < testIds.length; i++) testIds[i] = remap[testIds[i]!]!;
   return vocab;
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
 import { TensorBatchSource } from './batches.ts';
 import type { PreparedData, TextDataset } from './types.ts';
-import { indexTexts, mergeParts, type TokenizerConfig } from './text-encode.ts';
+import { finishEncoding, indexTexts, type TokenizerConfig } from './text-encode.ts';
 import { indexTextsByWhitespace } from './whitespace-index.ts';
 import type { Vocab } from './vocab.ts';
 
@@ -41,10 +41,8 @@ export function encodeTextDataset(
     lowercase === undefined
       ? indexTexts(tokenizer, dataset.train.texts, dataset.test.texts, maxLen)
       : indexTextsByWhitespace(lowercase, dataset.train.texts, dataset.test.texts, maxLen);
-  const train = new Int32Array(dataset.train.texts.length * maxLen);
-  const test = new Int32Array(dataset.test.texts.length * maxLen);
-  const vocab = mergeParts([part], options, train, test);
-  return encoded(dataset, vocab, maxLen, train, test);
+  const vocab = finishEncoding(part, options);
+  return encoded(dataset, vocab, maxLen, part.trainIds, part.testIds);
 }
 
 /** The `lowercase` of a `whitespace` tokenizer config (its default: true); undefined for any other tokenizer. */

@@ -60,6 +60,7 @@ const tricky = [
   'a\u000bb\u000cc\rd\u00a0e\u1680f\u2000g\u2005h\u200ai\u2028j\u2029k\u202fl\u205fm\u3000n\ufeffo',
   'it\u0085s zero\u200bwidth mongolian\u180evowel',
   'İSTANBUL straße ΣΊΣΥΦΟΣ 🎬🎬 film',
+  'lone \ud800 surrogates\udc00x and a very long token ' + 'x'.repeat(9000),
   'A <br /><br />great film!!! (10/10) "quotes" don\'t',
 ];
 
