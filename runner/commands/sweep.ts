@@ -48,9 +48,9 @@ Ctrl-C stops every trial after its current step; the trials and the parent end K
 Exit codes: 0 every trial finished, 1 a trial failed or was killed, 2 bad input, 130 interrupted.
 
 Examples:
-  runner sweep configs/textcnn-sweep.yaml --dry-run
-  runner sweep configs/textcnn-sweep.yaml
-  runner sweep configs/textcnn-sweep.yaml --emit k8s --image ghcr.io/me/runner:1 > sweep-job.yaml`,
+  runner sweep sweep.yaml --dry-run
+  runner sweep sweep.yaml --trial 3
+  runner sweep sweep.yaml --emit k8s --image ghcr.io/me/runner:1 > sweep-job.yaml`,
   async run(argv) {
     if (argv[0] === '--worker') return runWorker(workerDevice(argv));
     const { values, positionals } = parseCommandArgs('sweep', argv, {
@@ -136,7 +136,7 @@ function dryRun(plan: SweepPlan, runsDir: string): string {
   const sweep = plan.sweep!;
   const unique = plan.trials.filter((t) => t.duplicateOf === undefined).length;
   const tracking = plan.tracking.enabled
-    ? `MLflow experiment "${plan.tracking.experiment}" at ${plan.tracking.uri ?? `the local store (${relative(process.cwd(), resolve(runsDir, 'mlflow')) || '.'})`}`
+    ? `MLflow experiment "${plan.tracking.experiment}" at ${plan.tracking.uri ?? `the local store (${displayPath(process.cwd(), resolve(runsDir, 'mlflow'))})`}`
     : 'nothing (tracking: false)';
   return [
     planTable(plan.trials, process.stdout.columns || 160),

@@ -183,7 +183,8 @@ function parseMatrix(matrix: unknown, base: YamlPath, mode: unknown): ParsedMatr
     if (entries.length === 0) {
       issues.push({
         path,
-        message: 'an include item needs a filter (a matrix key and its value) or extras (other dotted config paths and the values to set), and this one has neither.',
+        message:
+          'an include item needs a filter (a matrix key and its value) or extras (other dotted config paths and the values to set), and this one has neither.',
       });
       continue;
     }
@@ -218,7 +219,11 @@ function listItems(list: unknown, path: YamlPath, issues: SweepIssue[]): [number
   const items: [number, Record<string, unknown>][] = [];
   list.forEach((item, index) => {
     if (isMapping(item)) items.push([index, item]);
-    else issues.push({ path: [...path, index], message: `each item must be a mapping of config paths to values, but this is ${describeValue(item)}.` });
+    else
+      issues.push({
+        path: [...path, index],
+        message: `each item must be a mapping of config paths to values, but this is ${describeValue(item)}.`,
+      });
   });
   return items;
 }

@@ -75,17 +75,23 @@ export function drawValue(param: RandomParam, u: number): unknown {
 export function randomIssues(random: unknown, base: YamlPath = ['sweep', 'random']): SweepIssue[] {
   const issues: SweepIssue[] = [];
   if (!isMapping(random)) {
-    return [{ path: base, message: `must be a mapping with samples, params and optionally seed and combine, not ${describeValue(random)}.` }];
+    return [
+      { path: base, message: `must be a mapping with samples, params and optionally seed and combine, not ${describeValue(random)}.` },
+    ];
   }
   for (const key of Object.keys(random)) {
-    if (!RANDOM_KEYS.includes(key)) issues.push({ path: [...base, key], message: `unknown key; sweep.random takes ${RANDOM_KEYS.join(', ')}.` });
+    if (!RANDOM_KEYS.includes(key))
+      issues.push({ path: [...base, key], message: `unknown key; sweep.random takes ${RANDOM_KEYS.join(', ')}.` });
   }
   const { samples, seed, params, combine } = random;
   if (combine !== undefined && combine !== 'append' && combine !== 'product') {
     issues.push({ path: [...base, 'combine'], message: `must be append or product, not ${describeValue(combine)}.` });
   }
   if (!Number.isInteger(samples) || (samples as number) < 1 || (samples as number) > RANDOM_SAMPLE_LIMIT) {
-    issues.push({ path: [...base, 'samples'], message: `must be a whole number from 1 to ${RANDOM_SAMPLE_LIMIT}, not ${describeValue(samples)}.` });
+    issues.push({
+      path: [...base, 'samples'],
+      message: `must be a whole number from 1 to ${RANDOM_SAMPLE_LIMIT}, not ${describeValue(samples)}.`,
+    });
   }
   if (seed !== undefined && (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) > 4294967295)) {
     issues.push({ path: [...base, 'seed'], message: `must be a whole number from 0 to 4294967295, not ${describeValue(seed)}.` });
@@ -106,36 +112,58 @@ export function randomIssues(random: unknown, base: YamlPath = ['sweep', 'random
 }
 
 function paramIssues(param: unknown, at: YamlPath): SweepIssue[] {
-  if (!isMapping(param)) return [{ path: at, message: `must be a mapping like {distribution: uniform, min: 0.2, max: 0.6}, not ${describeValue(param)}.` }];
+  if (!isMapping(param))
+    return [{ path: at, message: `must be a mapping like {distribution: uniform, min: 0.2, max: 0.6}, not ${describeValue(param)}.` }];
   const issues: SweepIssue[] = [];
   for (const key of Object.keys(param)) {
-    if (!PARAM_KEYS.includes(key)) issues.push({ path: [...at, key], message: `unknown key; a distribution takes ${PARAM_KEYS.join(', ')}.` });
+    if (!PARAM_KEYS.includes(key))
+      issues.push({ path: [...at, key], message: `unknown key; a distribution takes ${PARAM_KEYS.join(', ')}.` });
   }
   const { distribution, min, max, values } = param;
   if (!(DISTRIBUTIONS as readonly unknown[]).includes(distribution)) {
-    issues.push({ path: [...at, 'distribution'], message: `must be one of ${DISTRIBUTIONS.join(', ')}, not ${describeValue(distribution)}.` });
+    issues.push({
+      path: [...at, 'distribution'],
+      message: `must be one of ${DISTRIBUTIONS.join(', ')}, not ${describeValue(distribution)}.`,
+    });
     return issues;
   }
   if (distribution === 'choice') {
     if (!Array.isArray(values) || values.length === 0) {
-      issues.push({ path: [...at, 'values'], message: `a choice distribution needs values: a non-empty list of candidates, e.g. values: [adam, sgd]; got ${describeValue(values)}.` });
+      issues.push({
+        path: [...at, 'values'],
+        message: `a choice distribution needs values: a non-empty list of candidates, e.g. values: [adam, sgd]; got ${describeValue(values)}.`,
+      });
     }
     for (const key of ['min', 'max'] as const) {
       if (key in param) issues.push({ path: [...at, key], message: `a choice distribution takes values only; remove ${key}.` });
     }
     return issues;
   }
-  if ('values' in param) issues.push({ path: [...at, 'values'], message: `values belongs to choice; a ${distribution} distribution takes min and max.` });
+  if ('values' in param)
+    issues.push({ path: [...at, 'values'], message: `values belongs to choice; a ${distribution} distribution takes min and max.` });
   const integer = distribution === 'int_uniform';
-  for (const [key, bound] of [['min', min], ['max', max]] as const) {
+  for (const [key, bound] of [
+    ['min', min],
+    ['max', max],
+  ] as const) {
     const ok = typeof bound === 'number' && (integer ? Number.isSafeInteger(bound) : Number.isFinite(bound));
-    if (!ok) issues.push({ path: [...at, key], message: `a ${distribution} distribution needs ${key} as ${integer ? 'a whole number' : 'a finite number'}; got ${describeValue(bound)}.` });
+    if (!ok)
+      issues.push({
+        path: [...at, key],
+        message: `a ${distribution} distribution needs ${key} as ${integer ? 'a whole number' : 'a finite number'}; got ${describeValue(bound)}.`,
+      });
   }
   if (issues.length > 0) return issues;
   if ((min as number) >= (max as number)) {
-    issues.push({ path: [...at, 'min'], message: `min (${min}) must be less than max (${max}); to keep a value fixed, set it in the config instead of sweeping it.` });
+    issues.push({
+      path: [...at, 'min'],
+      message: `min (${min}) must be less than max (${max}); to keep a value fixed, set it in the config instead of sweeping it.`,
+    });
   } else if (distribution === 'log_uniform' && (min as number) <= 0) {
-    issues.push({ path: [...at, 'min'], message: `a log_uniform distribution needs min > 0 (its logarithm is taken), got ${min}; use uniform for ranges that include 0.` });
+    issues.push({
+      path: [...at, 'min'],
+      message: `a log_uniform distribution needs min > 0 (its logarithm is taken), got ${min}; use uniform for ranges that include 0.`,
+    });
   }
   return issues;
 }

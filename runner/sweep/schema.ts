@@ -12,7 +12,10 @@ export const SWEEP_TRIAL_LIMIT = 10_000;
 export const VECTOR_KEY_PATTERN = `^(?!(?:include|exclude)$)${DOTTED_PATH_PATTERN.slice(1)}`;
 
 /** A string limited to `values` (a plain JSON Schema `enum`: one clear error, editor completion). */
-function StringEnum<const T extends readonly string[]>(values: T, options: { description: string; default?: T[number] }): TUnsafe<T[number]> {
+function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { description: string; default?: T[number] },
+): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
@@ -33,7 +36,8 @@ const IncludeItemSchema = Type.Record(
       'One include item. Its keys that are matrix keys form the filter (an empty filter matches every trial); ' +
       'its other keys are extras: dotted config paths set in every trial the filter matches, in list order, so ' +
       'later items may overwrite extras added by earlier ones but never a matrix value. An item that matches ' +
-      'no trial left after exclude becomes a trial of its own, with exactly its own keys. ' + EQUALITY_DOC,
+      'no trial left after exclude becomes a trial of its own, with exactly its own keys. ' +
+      EQUALITY_DOC,
   },
 );
 
@@ -45,7 +49,8 @@ const ExcludeItemSchema = Type.Record(
     additionalProperties: false,
     description:
       'One exclude item: matrix keys and values. A combination that matches every key of the item is dropped; ' +
-      'matrix keys the item does not name match anything. Every key must be a matrix key. ' + EQUALITY_DOC,
+      'matrix keys the item does not name match anything. Every key must be a matrix key. ' +
+      EQUALITY_DOC,
   },
 );
 
@@ -154,15 +159,16 @@ const RandomSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description:
-      'A seeded random search, instead of or after the matrix: alone it makes samples trials; with a matrix see combine.',
+    description: 'A seeded random search, instead of or after the matrix: alone it makes samples trials; with a matrix see combine.',
   },
 );
 
 const MetricSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, description: 'Name of the metric that ranks trials, as logged by a run (e.g. test_accuracy).' }),
-    goal: StringEnum(['maximize', 'minimize'] as const, { description: 'Whether a larger (maximize) or smaller (minimize) value is better.' }),
+    goal: StringEnum(['maximize', 'minimize'] as const, {
+      description: 'Whether a larger (maximize) or smaller (minimize) value is better.',
+    }),
   },
   { additionalProperties: false, description: 'The metric that picks the best trial and sorts the leaderboard.' },
 );
@@ -182,9 +188,7 @@ export const SweepSchema = Type.Object(
     matrix: Type.Optional(MatrixSchema),
     random: Type.Optional(RandomSchema),
     metric: Type.Optional(MetricSchema),
-    max_parallel: Type.Optional(
-      Type.Integer({ minimum: 1, default: 1, description: 'Most trials running at the same time (default 1).' }),
-    ),
+    max_parallel: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Most trials running at the same time (default 1).' })),
     fail_fast: Type.Optional(
       Type.Boolean({
         default: false,

@@ -24,7 +24,8 @@ export function planTrials(sweep: SweepDefinition, base: YamlPath = ['sweep']): 
  * outermost (trial k is matrix trial floor(k / samples) with sample k % samples).
  */
 export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['sweep']): PlannedTrial[] {
-  if (!isMapping(sweep)) throwIfIssues([{ path: base, message: `must be a mapping with a matrix, a random search or both, not ${describeValue(sweep)}.` }]);
+  if (!isMapping(sweep))
+    throwIfIssues([{ path: base, message: `must be a mapping with a matrix, a random search or both, not ${describeValue(sweep)}.` }]);
   if (sweep.matrix === undefined && sweep.random === undefined) {
     throwIfIssues([{ path: base, message: 'a sweep needs a matrix, a random search (random), or both; it has neither.' }]);
   }
@@ -38,7 +39,10 @@ export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['swe
       return undefined;
     }
   };
-  const matrix = sweep.matrix === undefined ? undefined : collect(() => expandMatrixPlanned(sweep.matrix, { path: [...base, 'matrix'], mode: sweep.mode ?? 'product' }));
+  const matrix =
+    sweep.matrix === undefined
+      ? undefined
+      : collect(() => expandMatrixPlanned(sweep.matrix, { path: [...base, 'matrix'], mode: sweep.mode ?? 'product' }));
   const random = sweep.random === undefined ? undefined : collect(() => sampleRandom(sweep.random!, [...base, 'random']));
   throwIfIssues(issues);
 
@@ -47,7 +51,10 @@ export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['swe
     const matrixPaths = new Set(matrix.flatMap((trial) => Object.keys(trial.values)));
     for (const path of Object.keys(sweep.random!.params)) {
       if (matrixPaths.has(path)) {
-        issues.push({ path: [...base, 'random', 'params', path], message: `'${path}' is also set by the matrix; with combine: product a path takes its values from the matrix or from random, not both (combine: append runs random trials after the matrix ones, and may repeat paths).` });
+        issues.push({
+          path: [...base, 'random', 'params', path],
+          message: `'${path}' is also set by the matrix; with combine: product a path takes its values from the matrix or from random, not both (combine: append runs random trials after the matrix ones, and may repeat paths).`,
+        });
       }
     }
     throwIfIssues(issues);
@@ -57,13 +64,21 @@ export function planTrialsPlanned(sweep: SweepDefinition, base: YamlPath = ['swe
   }
 
   if (trials.length === 0) {
-    throwIfIssues([{
-      path: [...base, 'matrix'],
-      message: 'the sweep makes no trials: the matrix has no vectors or an empty one (an empty list makes the product empty, as in GitHub Actions), and no include item adds a trial.',
-    }]);
+    throwIfIssues([
+      {
+        path: [...base, 'matrix'],
+        message:
+          'the sweep makes no trials: the matrix has no vectors or an empty one (an empty list makes the product empty, as in GitHub Actions), and no include item adds a trial.',
+      },
+    ]);
   }
   if (trials.length > SWEEP_TRIAL_LIMIT) {
-    throwIfIssues([{ path: base, message: `the sweep plans ${trials.length} trials, more than the limit of ${SWEEP_TRIAL_LIMIT}; use fewer matrix values or random samples.` }]);
+    throwIfIssues([
+      {
+        path: base,
+        message: `the sweep plans ${trials.length} trials, more than the limit of ${SWEEP_TRIAL_LIMIT}; use fewer matrix values or random samples.`,
+      },
+    ]);
   }
   return trials;
 }
@@ -148,7 +163,10 @@ function formatValue(value: unknown): string {
     return /^[A-Za-z_][A-Za-z0-9_.+\-/:@]*$/.test(value) && !['true', 'false', 'null'].includes(value) ? value : JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(formatValue).join(',')}]`;
-  if (isMapping(value)) return `{${Object.entries(value).map(([key, item]) => `${key}:${formatValue(item)}`).join(',')}}`;
+  if (isMapping(value))
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${key}:${formatValue(item)}`)
+      .join(',')}}`;
   return String(value);
 }
 

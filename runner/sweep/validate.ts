@@ -25,8 +25,14 @@ export function parseSweep(raw: unknown, base: YamlPath = ['sweep']): ResolvedSw
   if (!validate(raw)) throw new SweepDefinitionError(schemaIssues(validate.errors ?? [], base));
   const sweep = raw as SweepDefinition;
   planTrialsPlanned(sweep, base);
-  const resolved: ResolvedSweep = { ...sweep, mode: sweep.mode ?? 'product', max_parallel: sweep.max_parallel ?? 1, fail_fast: sweep.fail_fast ?? false };
-  if (sweep.random !== undefined) resolved.random = { ...sweep.random, seed: sweep.random.seed ?? 0, combine: sweep.random.combine ?? 'append' };
+  const resolved: ResolvedSweep = {
+    ...sweep,
+    mode: sweep.mode ?? 'product',
+    max_parallel: sweep.max_parallel ?? 1,
+    fail_fast: sweep.fail_fast ?? false,
+  };
+  if (sweep.random !== undefined)
+    resolved.random = { ...sweep.random, seed: sweep.random.seed ?? 0, combine: sweep.random.combine ?? 'append' };
   return resolved;
 }
 
@@ -61,11 +67,12 @@ export function schemaIssues(errors: ErrorObject[], base: YamlPath): SweepIssue[
         message = `must be ${article(String(params.type))}, not ${describeValue(error.data)}.`;
         break;
       case 'minProperties':
-        message = path.at(-2) === 'include'
-          ? 'an include item needs a filter (a matrix key and its value) or extras (other dotted config paths and the values to set), and this one has neither.'
-          : path.at(-2) === 'exclude'
-            ? 'an exclude item must not be empty: name at least one matrix key and the value to leave out.'
-            : 'must not be empty.';
+        message =
+          path.at(-2) === 'include'
+            ? 'an include item needs a filter (a matrix key and its value) or extras (other dotted config paths and the values to set), and this one has neither.'
+            : path.at(-2) === 'exclude'
+              ? 'an exclude item must not be empty: name at least one matrix key and the value to leave out.'
+              : 'must not be empty.';
         break;
       case 'minimum':
       case 'maximum':
@@ -92,6 +99,14 @@ function pointerSegments(pointer: string): (string | number)[] {
 }
 
 function article(type: string): string {
-  const names: Record<string, string> = { array: 'a list', object: 'a mapping', integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', null: 'null' };
+  const names: Record<string, string> = {
+    array: 'a list',
+    object: 'a mapping',
+    integer: 'a whole number',
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+    null: 'null',
+  };
   return names[type] ?? type;
 }

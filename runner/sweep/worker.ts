@@ -25,6 +25,8 @@ export async function runWorker(device: Device): Promise<number> {
   const cli = await import('../cli.ts');
   const { selectBackend } = await import('../backend/select.ts');
   await selectBackend(device, { warn: () => {} }).catch(() => {}); // the run reports it properly
+  const { validateExperiment } = await import('../config/validate.ts');
+  validateExperiment({}, () => process.cwd()); // compiles the config validator (about half a second) ahead
   const line = await input.firstLine;
   process.off('SIGINT', waiting);
   process.off('SIGTERM', waiting);
@@ -38,16 +40,26 @@ export async function runWorker(device: Device): Promise<number> {
   }
   Object.assign(process.env, job.env ?? {});
   let running = true;
-  input.onEnd(() => {
+  let gone = false;
+  const sweepGone = () => {
+    if (gone) return;
+    gone = true;
     if (running) process.kill(process.pid, 'SIGTERM'); // stops the run after its current step: KILLED
-  });
+  };
+  input.onEnd(sweepGone);
+  // With the sweep gone, writing to stdout and stderr fails (EPIPE), maybe before stdin's end is seen: that
+  // must not crash the run while it ends cleanly.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', sweepGone);
+  let code = 1;
   try {
-    return await cli.main(job.argv);
+    code = await cli.main(job.argv);
+    return code;
   } finally {
     running = false;
     process.stdin.destroy();
-    // Nothing should keep the process alive now; if something does (a stuck handle), end anyway.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
+    // The run is over and written (stdout/stderr are pipes, written synchronously): end now rather than
+    // wait for the event loop to drain.
+    setImmediate(() => process.exit(code));
   }
 }
 

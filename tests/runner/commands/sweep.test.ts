@@ -220,4 +220,30 @@ test('Ctrl-C stops every trial cleanly: children and parent end KILLED', async (
   for (const trial of readState(runsDir, name, plan.hash).trials) assert.is(trial.state, 'killed');
 });
 
+test('a sweep process killed hard: its trial notices (stdin closes) and ends KILLED on its own', async () => {
+  const dir = tempDir();
+  const runsDir = join(dir, 'runs');
+  const name = uniqueName('orphan');
+  const file = sweepFile(dir, {
+    name,
+    uri: uri(),
+    train: '{epochs: 300, max_steps_per_epoch: 1, log_every_steps: 1}',
+    sweep: '  matrix:\n    seed: [1]',
+  });
+  const plan = planSweep(file);
+  const result = await runCli(['sweep', file, '--runs-dir', runsDir], {
+    onStart: (child) => {
+      void waitFor('the trial to train', () => ((readState(runsDir, name, plan.hash).trials[0]!.epoch ?? 0) >= 1 ? true : undefined)).then(
+        () => child.kill('SIGKILL'),
+      );
+    },
+  });
+  assert.is(result.signal, 'SIGKILL');
+  const child = await waitFor('the trial run to end', async () => {
+    const { children } = await sweepRuns(uri(), name);
+    return children.length === 1 && children[0]!.info.status !== 'RUNNING' ? children[0]! : undefined;
+  });
+  assert.is(child.info.status, 'KILLED');
+});
+
 test.run();
