@@ -1,5 +1,5 @@
 // The runner's BiRNN vs PyTorch on the same CPU, in one run:
-//   node --import tsx bench/lstm.ts [--rounds 5] [--steps 3] [--slow-steps 1] [--python .cache/bench-venv/bin/python]
+//   node --import tsx bench/lstm.ts [--rounds 5] [--steps 3] [--slow-steps 1] [--threads N] [--python .cache/bench-venv/bin/python]
 // Needs the native backend (npm run setup:tensorflow) and PyTorch 2.13 in a venv:
 //   python3 -m venv .cache/bench-venv && .cache/bench-venv/bin/pip install torch==2.13.0
 // Model: d2l's BiRNN (components/model/birnn.ts): embedding 100 (20,000 words), 2 bidirectional
@@ -10,6 +10,8 @@
 // steps of each, then as many forward passes (evaluation). Reports medians over rounds and the
 // median of the per-round ratios, the peak RSS of each process, and, once, the slower variants
 // (birnn's fused layer on tfjs ops instead of the native kernels, and tfjs-layers' LSTM).
+// --threads N sets both frameworks' intra-op threads (TF_NUM_INTRAOP_THREADS, OMP_NUM_THREADS);
+// by default each uses its own default (one thread per core).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,8 +31,14 @@ const { values: opts } = parseArgs({
     steps: { type: 'string', default: '3' },
     'slow-steps': { type: 'string', default: '1' },
     python: { type: 'string', default: '.cache/bench-venv/bin/python' },
+    threads: { type: 'string' },
   },
 });
+if (opts.threads !== undefined) {
+  // Both frameworks' intra-op thread pools (read when TensorFlow and PyTorch start).
+  process.env.TF_NUM_INTRAOP_THREADS = opts.threads;
+  process.env.OMP_NUM_THREADS = opts.threads;
+}
 const ROUNDS = Number(opts.rounds);
 const STEPS = Number(opts.steps);
 const SLOW_STEPS = Number(opts['slow-steps']);
@@ -119,19 +127,23 @@ function buildBirnn(implementation: 'fused' | 'layers'): { model: tf.LayersModel
   return { model, optimizer: new GroupedOptimizer(spec.rule, plan.groups) };
 }
 
-/** TensorFlow ops `fn` executes (calls into tfjs-node's binding: every op dispatch from JavaScript). */
+/** Dispatches into TensorFlow `fn` makes: ops by name (executeSingleOutput/executeMultipleOutputs) and graph runs (runSavedModel). */
 function countOps(fn: () => void): number {
-  const binding = (tf.backend() as unknown as { binding: { executeOp: (...args: unknown[]) => unknown } }).binding;
-  const original = binding.executeOp;
+  type Execute = (...args: unknown[]) => unknown;
+  const methods = ['executeSingleOutput', 'executeMultipleOutputs', 'runSavedModel'] as const;
+  const backend = tf.backend() as unknown as Record<(typeof methods)[number], Execute>;
+  const originals = methods.map((m) => backend[m]);
   let count = 0;
-  binding.executeOp = (...args: unknown[]) => {
-    count++;
-    return original.apply(binding, args);
-  };
+  methods.forEach((m, i) => {
+    backend[m] = (...args: unknown[]) => {
+      count++;
+      return originals[i]!.apply(backend, args);
+    };
+  });
   try {
     fn();
   } finally {
-    binding.executeOp = original;
+    methods.forEach((m) => delete (backend as Partial<typeof backend>)[m]); // the prototype's again
   }
   return count;
 }
@@ -155,63 +167,85 @@ async function main(): Promise<void> {
   const x = tf.randomUniform([BATCH, SEQ], 0, VOCAB, 'int32', 1);
   const y = tf.randomUniform([BATCH], 0, 2, 'int32', 2) as tf.Tensor1D;
   const fused = buildBirnn('fused');
+  const variants = [
+    {
+      name: 'graph',
+      implementation: 'graph',
+      label: "birnn 'fused' (default): BlockLSTM kernels, a TensorFlow graph per layer, directions in parallel",
+    },
+    { name: 'eager', implementation: 'eager', label: "birnn 'fused', BlockLSTM kernels as eager ops, directions one after the other" },
+  ] as const;
   resetPeakRss();
-  trainStep(fused.model, fused.optimizer, x, y); // warm-up
-  evalStep(fused.model, x);
+  for (const v of variants) {
+    setFusedImplementation(fused.model, v.implementation);
+    trainStep(fused.model, fused.optimizer, x, y); // warm-up
+    evalStep(fused.model, x);
+  }
   await torch.ask('train 1');
   await torch.ask('eval 1');
 
-  const rows = {
-    train: { tfjs: [] as number[], torch: [] as number[], ratio: [] as number[] },
-    eval: { tfjs: [] as number[], torch: [] as number[], ratio: [] as number[] },
+  type Series = Record<'graph' | 'eager' | 'torch', number[]>;
+  const rows: Record<'train' | 'eval', Series> = {
+    train: { graph: [], eager: [], torch: [] },
+    eval: { graph: [], eager: [], torch: [] },
   };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const mode of ['train', 'eval'] as const) {
-      const seconds = timed(STEPS, () => (mode === 'train' ? trainStep(fused.model, fused.optimizer, x, y) : evalStep(fused.model, x)));
+      const line: string[] = [];
+      for (const v of variants) {
+        setFusedImplementation(fused.model, v.implementation);
+        const seconds = timed(STEPS, () => (mode === 'train' ? trainStep(fused.model, fused.optimizer, x, y) : evalStep(fused.model, x)));
+        rows[mode][v.name].push((BATCH * STEPS) / seconds);
+        line.push(`${v.name} ${((BATCH * STEPS) / seconds).toFixed(1)}`);
+      }
       const torchSeconds = (await torch.ask(`${mode} ${STEPS}`)).seconds as number;
-      const [a, b] = [(BATCH * STEPS) / seconds, (BATCH * STEPS) / torchSeconds];
-      rows[mode].tfjs.push(a);
-      rows[mode].torch.push(b);
-      rows[mode].ratio.push(a / b);
-      console.log(
-        `round ${round} ${mode}: runner ${a.toFixed(1)} examples/s, PyTorch ${b.toFixed(1)} examples/s, ratio ${(a / b).toFixed(2)}`,
-      );
+      rows[mode].torch.push((BATCH * STEPS) / torchSeconds);
+      console.log(`round ${round} ${mode} (examples/s): ${line.join(', ')}, PyTorch ${((BATCH * STEPS) / torchSeconds).toFixed(1)}`);
     }
   }
   const tfjsPeak = peakRssMb();
   const torchPeak = (await torch.ask('rss')).max_rss_mb as number;
   torch.close();
 
-  const variants: Array<{ name: string; ops: number; rate?: number }> = [
-    { name: "birnn 'fused', native BlockLSTM kernels (the default)", ops: countOps(() => trainStep(fused.model, fused.optimizer, x, y)) },
-  ];
+  const dispatches: Array<{ label: string; ops: number; rate: number }> = [];
+  for (const v of variants) {
+    setFusedImplementation(fused.model, v.implementation);
+    dispatches.push({
+      label: v.label,
+      ops: countOps(() => trainStep(fused.model, fused.optimizer, x, y)),
+      rate: median(rows.train[v.name]),
+    });
+  }
   if (SLOW_STEPS > 0) {
     setFusedImplementation(fused.model, 'js');
     const ops = countOps(() => trainStep(fused.model, fused.optimizer, x, y)); // also the warm-up
     const rate = (BATCH * SLOW_STEPS) / timed(SLOW_STEPS, () => trainStep(fused.model, fused.optimizer, x, y));
-    variants.push({ name: "birnn 'fused' on tfjs ops (the pure-JS fallback's code)", ops, rate });
+    dispatches.push({ label: "birnn 'fused' on tfjs ops (the pure-JS fallback's code)", ops, rate });
     const layers = buildBirnn('layers');
     const layersOps = countOps(() => trainStep(layers.model, layers.optimizer, x, y));
     const layersRate = (BATCH * SLOW_STEPS) / timed(SLOW_STEPS, () => trainStep(layers.model, layers.optimizer, x, y));
-    variants.push({ name: "birnn 'layers' (tfjs-layers bidirectional(lstm), the reference)", ops: layersOps, rate: layersRate });
+    dispatches.push({ label: "birnn 'layers' (tfjs-layers bidirectional(lstm), the reference)", ops: layersOps, rate: layersRate });
   }
 
   const fmt = (v: number, digits = 1): string => v.toFixed(digits);
-  console.log(`\nmedians of ${ROUNDS} rounds of ${STEPS} steps each (after one warm-up step):\n`);
-  console.log('| BiRNN, batch 64 × 500 | runner (birnn fused, native) examples/s | PyTorch 2.13 examples/s | runner / PyTorch |');
-  console.log('| --- | ---: | ---: | ---: |');
+  const ratio = (a: number[], b: number[]) => {
+    const r = a.map((v, i) => v / b[i]!);
+    return `${fmt(median(r), 2)}× (${fmt(Math.min(...r), 2)}–${fmt(Math.max(...r), 2)})`;
+  };
+  console.log(`\nexamples/s, medians of ${ROUNDS} rounds of ${STEPS} steps each (after warm-up); ratios: median of the rounds' (range):\n`);
+  console.log('| BiRNN, batch 64 × 500 | runner, graph (default) | runner, eager | PyTorch 2.13 | graph / PyTorch | eager / PyTorch |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const mode of ['train', 'eval'] as const) {
     const r = rows[mode];
     const name = mode === 'train' ? 'training step (forward, backward, Adam)' : 'forward only (evaluation)';
     console.log(
-      `| ${name} | ${fmt(median(r.tfjs))} | ${fmt(median(r.torch))} | ${fmt(median(r.ratio), 2)}× (${fmt(Math.min(...r.ratio), 2)}–${fmt(Math.max(...r.ratio), 2)}) |`,
+      `| ${name} | ${fmt(median(r.graph))} | ${fmt(median(r.eager))} | ${fmt(median(r.torch))} | ${ratio(r.graph, r.torch)} | ${ratio(r.eager, r.torch)} |`,
     );
   }
   console.log(`\npeak RSS: runner ${fmt(tfjsPeak, 0)} MB, PyTorch ${fmt(torchPeak, 0)} MB`);
-  console.log(`\n| training step, native backend | TensorFlow ops dispatched from JS | examples/s |\n| --- | ---: | ---: |`);
-  const fusedRate = median(rows.train.tfjs);
-  for (const v of variants) console.log(`| ${v.name} | ${v.ops} | ${fmt(v.rate ?? fusedRate, 2)} |`);
-  if (SLOW_STEPS > 0) console.log(`(the slower variants: ${SLOW_STEPS} step after a warm-up step, after the rounds above)`);
+  console.log(`\n| training step, native backend | dispatches into TensorFlow | examples/s |\n| --- | ---: | ---: |`);
+  for (const d of dispatches) console.log(`| ${d.label} | ${d.ops} | ${fmt(d.rate, 2)} |`);
+  if (SLOW_STEPS > 0) console.log(`(the last two: ${SLOW_STEPS} step after a warm-up step, after the rounds)`);
 }
 
 await main();

@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { jsBidirectionalLstm } from './js-lstm.ts';
 import type { BidirectionalWeights, LstmWeights } from './lstm-weights.ts';
+import { layerGraphAvailable, layerGraphError } from './lstm-graph.ts';
 import { nativeBidirectionalLstm, nativeLstmAvailable } from './native-lstm.ts';
 
 /**
- * How the layer computes: 'native' runs TensorFlow's fused BlockLSTMV2 kernels (tfjs-node only),
- * 'js' fused tfjs ops (every backend), 'auto' the native kernels where the backend has them.
+ * How the layer computes: 'graph' runs TensorFlow's fused BlockLSTM kernels as one TensorFlow
+ * graph per call, both directions at once (tfjs-node on the CPU); 'eager' runs the same kernels
+ * one after the other as ops by name (tfjs-node, CPU or GPU); 'js' fused tfjs ops (every
+ * backend); 'auto' the first of these the backend can run.
  */
-export type LstmImplementation = 'auto' | 'native' | 'js';
+export type LstmImplementation = 'auto' | 'graph' | 'eager' | 'js';
 
 /** Weight initializers the layer accepts, by tfjs name. */
 export const LSTM_INITIALIZERS = {
@@ -111,20 +114,27 @@ export class FusedBidirectionalLSTM extends tf.layers.Layer {
         return { kernel: kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias: bias as tf.Tensor1D };
       };
       const weights: BidirectionalWeights = { forward: read(this.directions.forward), backward: read(this.directions.backward) };
-      return this.useNative() ? nativeBidirectionalLstm(x, weights) : jsBidirectionalLstm(x, weights);
+      const mode = this.mode();
+      return mode === 'js' ? jsBidirectionalLstm(x, weights) : nativeBidirectionalLstm(x, weights, mode);
     });
   }
 
-  /** Whether the next call runs the native kernels (else fused tfjs ops). */
-  useNative(): boolean {
-    if (this.implementation === 'js') return false;
-    const available = nativeLstmAvailable();
-    if (this.implementation === 'native' && !available) {
+  /** What the next call runs: 'graph', 'eager' or 'js' (see LstmImplementation); throws if the backend cannot run what was asked for. */
+  mode(): 'graph' | 'eager' | 'js' {
+    const native = nativeLstmAvailable();
+    const graph = native && layerGraphAvailable();
+    if (this.implementation === 'auto') return graph ? 'graph' : native ? 'eager' : 'js';
+    if (this.implementation === 'js') return 'js';
+    if (!native) {
       throw new Error(
-        `FusedBidirectionalLSTM '${this.name}': implementation 'native' needs tfjs-node's 'tensorflow' backend, the backend is '${tf.getBackend()}'`,
+        `FusedBidirectionalLSTM '${this.name}': implementation '${this.implementation}' needs tfjs-node's 'tensorflow' backend, the backend is '${tf.getBackend()}'`,
       );
     }
-    return available;
+    if (this.implementation === 'graph' && !graph) {
+      const why = layerGraphError()?.message ?? 'it runs on the CPU only';
+      throw new Error(`FusedBidirectionalLSTM '${this.name}': implementation 'graph' is not available: ${why}`);
+    }
+    return this.implementation;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

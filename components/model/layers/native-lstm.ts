@@ -1,12 +1,15 @@
 /**
  * A bidirectional LSTM on TensorFlow's fused whole-sequence kernels, BlockLSTMV2 (forward) and
- * BlockLSTMGradV2 (backward), executed by name on tfjs-node's native backend and wrapped with
- * tf.customGrad. One kernel call runs a direction over every time step in C++, where the
- * tfjs-layers LSTM dispatches a dozen ops per step from JavaScript, forward and backward.
+ * BlockLSTMGradV2 (backward), on tfjs-node's native backend, wrapped with tf.customGrad. One
+ * kernel call runs a direction over every time step in C++, where the tfjs-layers LSTM dispatches
+ * a dozen ops per step from JavaScript, forward and backward. On the CPU the two directions run at
+ * once, as a TensorFlow graph (lstm-graph.ts); otherwise (GPU, or no graph) the kernels are
+ * executed one after the other as eager ops by name.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { NativeBackend, OpAttr } from '../../../runner/backend/tf221.ts';
+import { graphBackward, graphForward, layerGraphAvailable, type GraphWeights } from './lstm-graph.ts';
 import type { BidirectionalWeights, LstmWeights } from './lstm-weights.ts';
 
 /** The parts of tfjs-node's backend the block kernels need, beyond what runner/backend types. */
@@ -33,13 +36,17 @@ export function nativeLstmAvailable(): boolean {
 /** BlockLSTMV2's seven outputs, each `[time, batch, units]`, in the kernel's order. */
 type BlockOutputs = [i: tf.Tensor3D, cs: tf.Tensor3D, f: tf.Tensor3D, o: tf.Tensor3D, ci: tf.Tensor3D, co: tf.Tensor3D, h: tf.Tensor3D];
 
+/** How nativeBidirectionalLstm runs the kernels: 'auto' (the graph where available), 'graph' or 'eager'. */
+export type NativeMode = 'auto' | 'graph' | 'eager';
+
 /**
  * `[batch, time, 2 * units]`: the forward LSTM's outputs at each step concatenated with the
  * backward LSTM's (which read the sequence from its end), from zero states, as
  * tf.layers.bidirectional(tf.layers.lstm({returnSequences: true, recurrentActivation: 'sigmoid'})).
- * Differentiable in `x` and every weight. Needs nativeLstmAvailable().
+ * Differentiable in `x` and every weight. Needs nativeLstmAvailable() (and layerGraphAvailable()
+ * for mode 'graph').
  */
-export function nativeBidirectionalLstm(x: tf.Tensor3D, weights: BidirectionalWeights): tf.Tensor3D {
+export function nativeBidirectionalLstm(x: tf.Tensor3D, weights: BidirectionalWeights, mode: NativeMode = 'auto'): tf.Tensor3D {
   const [batch, time, inputSize] = x.shape;
   const units = weights.forward.recurrentKernel.shape[0];
   if (batch % 2 === 1 && (inputSize % 2 === 1 || units % 2 === 1)) {
@@ -53,38 +60,55 @@ export function nativeBidirectionalLstm(x: tf.Tensor3D, weights: BidirectionalWe
           [0, 0],
         ]),
         weights,
+        mode,
       );
       return tf.slice(padded, [0, 0, 0], [batch, time, 2 * units]);
     });
   }
+  const graph = mode === 'graph' || (mode === 'auto' && layerGraphAvailable());
   const { forward: fw, backward: bw } = weights;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[7] as tf.GradSaveFunc;
-    const [input, ...w] = args.slice(0, 7) as tf.Tensor[];
+    const [input, ...w] = args.slice(0, 7) as [tf.Tensor3D, ...tf.Tensor[]];
     const f = toBlockLayout(unpack(w, 0));
     const b = toBlockLayout(unpack(w, 3));
-    const xt = tf.transpose(input!, [1, 0, 2]) as tf.Tensor3D;
-    const xr = tf.reverse(xt, 0);
-    const outF = blockLstm(xt, f.w, f.b);
-    const outB = blockLstm(xr, b.w, b.b);
-    const value = tf.transpose(tf.concat([outF[6], tf.reverse(outB[6], 0)], 2), [1, 0, 2]) as tf.Tensor3D;
-    save([xt, xr, f.w, f.b, b.w, b.b, ...outF, ...outB]);
-    const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] =>
+    const blockWeights: GraphWeights = { wF: f.w, bF: f.b, wB: b.w, bB: b.b };
+    const { y, saved } = (graph ? graphForward : eagerForward)(input, blockWeights);
+    save([input, f.w, f.b, b.w, b.b, ...saved]);
+    const gradFunc = (dy: tf.Tensor3D, kept: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
-        const [sxt, sxr, wF, bF, wB, bB] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
-        const savedF = saved.slice(6, 13) as BlockOutputs;
-        const savedB = saved.slice(13, 20) as BlockOutputs;
-        const [dhF, dhBReversed] = tf.split(tf.transpose(dy, [1, 0, 2]), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
-        const gF = blockLstmGrad(sxt, wF, bF, savedF, dhF);
-        const gB = blockLstmGrad(sxr, wB, bB, savedB, tf.reverse(dhBReversed, 0));
-        const dx = tf.transpose(tf.add(gF.x, tf.reverse(gB.x, 0)), [1, 0, 2]);
-        const kF = fromBlockLayout(gF.w, gF.b, inputSize);
-        const kB = fromBlockLayout(gB.w, gB.b, inputSize);
-        return [dx, kF.kernel, kF.recurrentKernel, kF.bias, kB.kernel, kB.recurrentKernel, kB.bias];
+        const [sx, wF, bF, wB, bB, ...outputs] = kept as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, ...tf.Tensor[]];
+        const g = (graph ? graphBackward : eagerBackward)(sx, { wF, bF, wB, bB }, outputs, dy);
+        const kF = fromBlockLayout(g.wF, g.bF, inputSize);
+        const kB = fromBlockLayout(g.wB, g.bB, inputSize);
+        return [g.dx, kF.kernel, kF.recurrentKernel, kF.bias, kB.kernel, kB.recurrentKernel, kB.bias];
       });
-    return { value, gradFunc };
+    return { value: y, gradFunc };
   });
   return op(x, fw.kernel, fw.recurrentKernel, fw.bias, bw.kernel, bw.recurrentKernel, bw.bias) as tf.Tensor3D;
+}
+
+/** The forward pass as eager ops: the directions' kernels one after the other. */
+function eagerForward(x: tf.Tensor3D, w: GraphWeights): { y: tf.Tensor3D; saved: tf.Tensor[] } {
+  return tf.tidy(() => {
+    const xt = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
+    const outF = blockLstm(xt, w.wF, w.bF);
+    const outB = blockLstm(tf.reverse(xt, 0), w.wB, w.bB);
+    const y = tf.transpose(tf.concat([outF[6], tf.reverse(outB[6], 0)], 2), [1, 0, 2]) as tf.Tensor3D;
+    return { y, saved: [...outF, ...outB] };
+  });
+}
+
+/** The backward pass as eager ops, from eagerForward's `saved`. */
+function eagerBackward(x: tf.Tensor3D, w: GraphWeights, saved: tf.Tensor[], dy: tf.Tensor3D) {
+  return tf.tidy(() => {
+    const xt = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
+    const [dhF, dhBReversed] = tf.split(tf.transpose(dy, [1, 0, 2]), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
+    const gF = blockLstmGrad(xt, w.wF, w.bF, saved.slice(0, 7) as BlockOutputs, dhF);
+    const gB = blockLstmGrad(tf.reverse(xt, 0), w.wB, w.bB, saved.slice(7, 14) as BlockOutputs, tf.reverse(dhBReversed, 0));
+    const dx = tf.transpose(tf.add(gF.x, tf.reverse(gB.x, 0)), [1, 0, 2]) as tf.Tensor3D;
+    return { dx, wF: gF.w, bF: gF.b, wB: gB.w, bB: gB.b };
+  });
 }
 
 /** BlockLSTMV2's `w` `[input + units, 4 * units]` and `b`; its gate layout is Keras' i,f,c,o. */

@@ -53,7 +53,7 @@ const cases: Array<[LstmImplementation, 'cpu' | 'tensorflow']> = [
   ['js', 'cpu'],
   ['auto', 'cpu'],
 ];
-if (nativeBackendLoaded()) cases.push(['native', 'tensorflow'], ['auto', 'tensorflow'], ['js', 'tensorflow']);
+if (nativeBackendLoaded()) cases.push(['graph', 'tensorflow'], ['eager', 'tensorflow'], ['auto', 'tensorflow'], ['js', 'tensorflow']);
 
 for (const [implementation, backend] of cases) {
   test(`'${implementation}' on ${backend}: outputs and variable gradients equal tfjs-layers' with the same weights`, async () => {
@@ -78,14 +78,25 @@ for (const [implementation, backend] of cases) {
   });
 }
 
-test("'auto' runs the native kernels exactly where the backend has them; 'native' elsewhere is an error", async () => {
+test("'auto' runs the graph on the native CPU backend and tfjs ops on pure JS; native modes elsewhere are errors", async () => {
   const layer = new FusedBidirectionalLSTM({ units: 2 });
-  await onBackend('cpu', () => assert.is(layer.useNative(), false));
-  if (nativeBackendLoaded()) await onBackend('tensorflow', () => assert.is(layer.useNative(), true));
-  layer.implementation = 'native';
-  await onBackend('cpu', () => assert.throws(() => layer.useNative(), /needs tfjs-node's 'tensorflow' backend, the backend is 'cpu'/));
-  layer.implementation = 'js';
-  if (nativeBackendLoaded()) await onBackend('tensorflow', () => assert.is(layer.useNative(), false));
+  const modeOn = (backend: 'cpu' | 'tensorflow', implementation: LstmImplementation) => {
+    layer.implementation = implementation;
+    return onBackend(backend, () => layer.mode());
+  };
+  assert.is(await modeOn('cpu', 'auto'), 'js');
+  assert.is(await modeOn('cpu', 'js'), 'js');
+  for (const implementation of ['graph', 'eager'] as const) {
+    await onBackend('cpu', () => {
+      layer.implementation = implementation;
+      assert.throws(() => layer.mode(), /needs tfjs-node's 'tensorflow' backend, the backend is 'cpu'/);
+    });
+  }
+  if (!nativeBackendLoaded()) return;
+  assert.is(await modeOn('tensorflow', 'auto'), 'graph');
+  assert.is(await modeOn('tensorflow', 'graph'), 'graph');
+  assert.is(await modeOn('tensorflow', 'eager'), 'eager');
+  assert.is(await modeOn('tensorflow', 'js'), 'js');
 });
 
 test('serializes: a saved model loads as the same layer with the same config and outputs', async () => {
