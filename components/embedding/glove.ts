@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
@@ -73,7 +74,7 @@ export async function loadGlove(
       warn: context.warn,
     });
   } else if (/^file:/i.test(path)) {
-    path = new URL(path).pathname;
+    path = fileURLToPath(path);
   }
   const vocabSize = context.vocab.length;
   const index = new Map<string, number>();
