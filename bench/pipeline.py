@@ -104,8 +104,15 @@ def vocab_report(archive):
     report = {
         "d2l load_data_imdb (cased, <unk> only)": len(Vocab(cased, min_freq=5)),
         "d2l 16.1 text (cased, <unk> + <pad>)": len(Vocab(cased, min_freq=5, reserved_tokens=["<pad>"])),
-        "lower-cased, <unk> + <pad> (the runner's setting)": len(Vocab(lower, min_freq=5, reserved_tokens=["<pad>"])),
+        "lower-cased, str.split(), <unk> + <pad>": len(Vocab(lower, min_freq=5, reserved_tokens=["<pad>"])),
     }
+    js_split = re.compile("[\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+    js_lower = [[t for t in js_split.split(line.lower()) if t] for line in train]
+    js_vocab = Vocab(js_lower, min_freq=5, reserved_tokens=["<pad>"])
+    report["lower-cased, split on JavaScript's \\s (as the runner)"] = len(js_vocab)
+    py_vocab = set(Vocab(lower, min_freq=5, reserved_tokens=["<pad>"]).idx_to_token)
+    report["only with str.split()"] = sorted(py_vocab - set(js_vocab.idx_to_token))
+    report["only with JavaScript's \\s"] = sorted(set(js_vocab.idx_to_token) - py_vocab)
     # Python's str.split() and JavaScript's /\s+/ disagree on a few characters: which occur here?
     py_only = "\x1c\x1d\x1e\x1f\x85"
     js_only = "\ufeff"
