@@ -84,7 +84,7 @@ function toDataset(files: Files, source: string): TextDataset {
       }
       entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
       for (const entry of entries) {
-        texts.push(stripNewlines(entry.text));
+        texts.push(entry.text.includes('\n') ? stripNewlines(entry.text) : entry.text); // the lesson drops newlines
         labels.push(index);
       }
     });

@@ -48,7 +48,8 @@ function checksumMatches(block: Uint8Array): boolean {
 }
 
 function isZeroBlock(block: Uint8Array): boolean {
-  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  if (block[0] !== 0) return false; // a header starts with its name
+  for (let i = 1; i < BLOCK; i++) if (block[i] !== 0) return false;
   return true;
 }
 
@@ -76,8 +77,9 @@ function paxPath(data: Uint8Array): string | undefined {
  * skipped. Understands ustar (prefix), GNU long names (`L`) and pax `path` records.
  */
 export class TarParser {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Bytes of a unit (header or member data) that straddles chunks; most units are parsed in place. */
+  private tail = new Uint8Array(BLOCK);
+  private tailLength = 0;
   private header: { name: string; size: number; type: number } | undefined;
   private longName: string | undefined;
   private finished = false;
@@ -85,76 +87,89 @@ export class TarParser {
 
   constructor(private readonly onEntry: (entry: TarEntry) => void) {}
 
+  /** Bytes the next unit takes: a header block, or the current member's data padded to blocks. */
+  private unitSize(): number {
+    return this.header ? Math.ceil(this.header.size / BLOCK) * BLOCK : BLOCK;
+  }
+
   /** Feeds the next bytes of the archive. */
   push(chunk: Uint8Array): void {
-    if (this.finished || chunk.length === 0) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    const buffer = this.pending.length === 1 ? this.pending[0]! : concat(this.pending, this.pendingBytes);
     let offset = 0;
-    for (;;) {
-      const available = buffer.length - offset;
-      if (!this.header) {
-        if (available < BLOCK) break;
-        const block = buffer.subarray(offset, offset + BLOCK);
-        offset += BLOCK;
-        if (isZeroBlock(block)) {
-          this.finished = true; // end-of-archive marker; anything after it is padding
-          break;
-        }
-        if (!checksumMatches(block)) {
-          throw new TarFormatError(`header ${this.entries + 1} has a wrong checksum: not a tar archive, or a damaged one`);
-        }
-        const magic = cString(block, 257, 6, latin1);
-        let name = cString(block, 0, 100);
-        if (magic === 'ustar') {
-          const prefix = cString(block, 345, 155);
-          if (prefix) name = `${prefix}/${name}`;
-        }
-        this.header = { name, size: octal(block, 124, 12), type: block[156]! };
-        this.entries++;
-        continue;
+    // First complete a unit begun in an earlier chunk (copying only what it lacks)...
+    while (this.tailLength > 0 && offset < chunk.length && !this.finished) {
+      const size = this.unitSize();
+      const take = Math.min(size - this.tailLength, chunk.length - offset);
+      if (this.tail.length < size) {
+        const grown = new Uint8Array(Math.max(size, this.tail.length * 2));
+        grown.set(this.tail.subarray(0, this.tailLength));
+        this.tail = grown;
       }
-      const { size, type } = this.header;
-      const padded = Math.ceil(size / BLOCK) * BLOCK;
-      if (available < padded) break;
-      const data = buffer.subarray(offset, offset + size);
-      offset += padded;
-      const name = this.longName ?? this.header.name;
-      this.header = undefined;
-      if (type === 0x4c /* L: GNU long name of the next member */) {
-        this.longName = cString(data, 0, data.length);
-        continue;
+      this.tail.set(chunk.subarray(offset, offset + take), this.tailLength);
+      this.tailLength += take;
+      offset += take;
+      if (this.tailLength === size) {
+        this.tailLength = 0;
+        this.unit(this.tail.subarray(0, size));
       }
-      if (type === 0x78 /* x: pax header of the next member */) {
-        this.longName = paxPath(data) ?? this.longName;
-        continue;
-      }
-      this.longName = undefined;
-      if (type === 0x30 /* '0' */ || type === 0 || type === 0x37 /* '7' contiguous */) this.onEntry({ name, data });
     }
-    const rest = buffer.subarray(offset);
-    // Keep the unparsed tail as a copy so the caller's chunk (or our concatenation) can be dropped.
-    this.pending = rest.length > 0 && !this.finished ? [rest.slice()] : [];
-    this.pendingBytes = this.finished ? 0 : rest.length;
+    // ...then parse whole units straight from the chunk, and keep a copy of the incomplete rest.
+    while (!this.finished) {
+      const size = this.unitSize();
+      if (chunk.length - offset < size) break;
+      this.unit(chunk.subarray(offset, offset + size));
+      offset += size;
+    }
+    if (!this.finished && offset < chunk.length) {
+      const rest = chunk.length - offset;
+      if (this.tail.length < rest) this.tail = new Uint8Array(Math.max(rest, this.unitSize()));
+      this.tail.set(chunk.subarray(offset), 0);
+      this.tailLength = rest;
+    }
+  }
+
+  /** Parses one complete unit: a header block, or the padded data of the member it announced. */
+  private unit(bytes: Uint8Array): void {
+    if (!this.header) {
+      if (isZeroBlock(bytes)) {
+        this.finished = true; // end-of-archive marker; anything after it is padding
+        return;
+      }
+      if (!checksumMatches(bytes)) {
+        throw new TarFormatError(`header ${this.entries + 1} has a wrong checksum: not a tar archive, or a damaged one`);
+      }
+      const magic = cString(bytes, 257, 6, latin1);
+      let name = cString(bytes, 0, 100);
+      if (magic === 'ustar') {
+        const prefix = cString(bytes, 345, 155);
+        if (prefix) name = `${prefix}/${name}`;
+      }
+      this.header = { name, size: octal(bytes, 124, 12), type: bytes[156]! };
+      this.entries++;
+      if (this.header.size === 0) this.unit(bytes.subarray(0, 0)); // an empty member has no data blocks
+      return;
+    }
+    const { size, type } = this.header;
+    const data = bytes.subarray(0, size);
+    const name = this.longName ?? this.header.name;
+    this.header = undefined;
+    if (type === 0x4c /* L: GNU long name of the next member */) {
+      this.longName = cString(data, 0, data.length);
+      return;
+    }
+    if (type === 0x78 /* x: pax header of the next member */) {
+      this.longName = paxPath(data) ?? this.longName;
+      return;
+    }
+    this.longName = undefined;
+    if (type === 0x30 /* '0' */ || type === 0 || type === 0x37 /* '7' contiguous */) this.onEntry({ name, data });
   }
 
   /** Checks that the archive ended cleanly (not in the middle of a member). */
   end(): void {
     if (this.header) throw new TarFormatError(`the archive ends inside '${this.header.name}': it is truncated`);
-    if (!this.finished && this.pendingBytes > 0) throw new TarFormatError('the archive ends inside a header: it is truncated');
+    if (!this.finished && this.tailLength > 0) throw new TarFormatError('the archive ends inside a header: it is truncated');
     if (this.entries === 0) throw new TarFormatError('it holds no files: not a tar archive');
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** True when the file name says the archive is gzip-compressed. */
