@@ -1,6 +1,6 @@
 // Sweep throughput: 8 small trials (sentence fixture, the quickstart-sized TextCNN), run by runSweep as
 // separate processes, the way `runner sweep` runs them:
-//   node --import tsx bench/sweep.ts [--trials 8] [--epochs 10] [--mlflow]
+//   node --import tsx bench/sweep.ts [--trials 8] [--epochs 10] [--repeat 1] [--mlflow]
 // 1. max_parallel 1 vs 2: wall time of the whole sweep and the ratio (goal >= 1.6x on 2 cores).
 // 2. per-trial start-up overhead beyond training, at max_parallel 1: (sweep wall time - the trials' own run
 //    time from summary.json) / trials, i.e. everything that is not a trial training: process start, imports,
@@ -9,6 +9,7 @@
 //    (the default) and without.
 // --mlflow tracks every trial (and the parent) in a local MLflow store, which adds its requests and uploads.
 // Tracking is off otherwise. Each configuration runs in a fresh runs folder, so nothing is skipped.
+// --repeat N runs the configurations N times, interleaved, and reports medians (for a machine whose load moves).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ const { values: opts } = parseArgs({
   options: {
     trials: { type: 'string', default: '8' },
     epochs: { type: 'string', default: '10' },
+    repeat: { type: 'string', default: '1' },
     mlflow: { type: 'boolean', default: false },
   },
 });
@@ -88,36 +90,50 @@ async function measure(label: string, parallel: number, prewarm: boolean): Promi
   return { label, wall, runSeconds, trials: outcome.trials.length, medianGap };
 }
 
+const REPEAT = Number(opts.repeat);
+const CONFIGS = [
+  ['max_parallel 1', 1, true],
+  ['max_parallel 2', 2, true],
+  ['max_parallel 1, no pre-warm', 1, false],
+] as const;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
 console.log(
-  `bench/sweep: ${TRIALS} trials, ${opts.epochs} epochs each, tracking ${opts.mlflow ? 'to a local MLflow store' : 'off'}; ` +
-    `${availableParallelism()} cores, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
+  `bench/sweep: ${TRIALS} trials, ${opts.epochs} epochs each, tracking ${opts.mlflow ? 'to a local MLflow store' : 'off'}, ` +
+    `${REPEAT} round${REPEAT === 1 ? '' : 's'}; ${availableParallelism()} cores, load average ${load()}`,
 );
 try {
-  const results: Result[] = [];
-  for (const [label, parallel, prewarm] of [
-    ['max_parallel 1', 1, true],
-    ['max_parallel 2', 2, true],
-    ['max_parallel 1, no pre-warm', 1, false],
-  ] as const) {
-    const result = await measure(label, parallel, prewarm);
-    results.push(result);
-    const overhead = (result.wall - result.runSeconds / parallel) / result.trials;
-    console.log(
-      `${label.padEnd(28)} wall ${result.wall.toFixed(1).padStart(6)} s, trials' own run time ${result.runSeconds.toFixed(1).padStart(6)} s` +
-        (parallel === 1
-          ? `; overhead per trial: ${overhead.toFixed(2)} s on average, ${result.medianGap.toFixed(2)} s between trials (median)`
-          : ''),
-    );
+  const results = new Map<string, Result[]>();
+  for (let round = 1; round <= REPEAT; round++) {
+    // Configurations interleaved, so a change in the machine's load hits them alike.
+    for (const [label, parallel, prewarm] of CONFIGS) {
+      const result = await measure(`${label} round ${round}`, parallel, prewarm);
+      results.set(label, [...(results.get(label) ?? []), result]);
+      const overhead = (result.wall - result.runSeconds / parallel) / result.trials;
+      console.log(
+        `round ${round}: ${label.padEnd(28)} wall ${result.wall.toFixed(1).padStart(6)} s, trials' own run time ${result.runSeconds.toFixed(1).padStart(6)} s` +
+          (parallel === 1
+            ? `; overhead per trial ${overhead.toFixed(2)} s on average, ${result.medianGap.toFixed(2)} s between trials (median)`
+            : '') +
+          ` (load ${load()})`,
+      );
+    }
   }
-  const [one, two] = results;
-  console.log(`speed-up max_parallel 2 vs 1: ${(one!.wall / two!.wall).toFixed(2)}x`);
+  const one = results.get('max_parallel 1')!;
+  const two = results.get('max_parallel 2')!;
+  const cold = results.get('max_parallel 1, no pre-warm')!;
+  const perTrial = (r: Result) => (r.wall - r.runSeconds) / r.trials;
   console.log(
-    `load average after: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
+    `median of ${REPEAT}: speed-up max_parallel 2 vs 1 ${(median(one.map((r) => r.wall)) / median(two.map((r) => r.wall))).toFixed(2)}x ` +
+      `(per round: ${one.map((r, i) => (r.wall / two[i]!.wall).toFixed(2)).join(', ')}); ` +
+      `overhead per trial at max_parallel 1: ${median(one.map(perTrial)).toFixed(2)} s on average, ${median(one.map((r) => r.medianGap)).toFixed(2)} s between trials ` +
+      `(without pre-warm: ${median(cold.map(perTrial)).toFixed(2)} s, ${median(cold.map((r) => r.medianGap)).toFixed(2)} s)`,
   );
+  console.log(`load average after: ${load()}`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,6 +1,7 @@
 /** Runs trials as separate `runner` processes, at most max_parallel at a time, with the next one warmed up ahead. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Device } from '../backend/select.ts';
@@ -100,6 +101,11 @@ export class TrialPool {
     this.#schedule();
   }
 
+  /** Changes the metric followed for the live table (watch mode, after an edit). */
+  setMetric(metric: string): void {
+    this.#options.metric = metric;
+  }
+
   /** True after stopAll(). */
   get stopping(): boolean {
     return this.#stopping;
@@ -168,8 +174,10 @@ export class TrialPool {
   /** Keeps one idle process ready for the next pending trial (or for what may come, with keepWarm). */
   #warmUp(): void {
     if (this.#stopping || this.#closed || !this.#options.prewarm) return;
-    // Not while trials are starting: their start-up has the CPU first (called again when they run).
-    if ([...this.#running].some((w) => w.progress?.state === 'starting')) return;
+    // With every core taken by a trial, not while trials are starting: their start-up has the CPU first (this is
+    // called again when they run). With a core to spare (max_parallel 1 on 2 cores), at once.
+    const starting = [...this.#running].some((w) => w.progress?.state === 'starting');
+    if (starting && this.#running.size >= availableParallelism()) return;
     const pending = this.#items.filter((item) => item.state === 'pending');
     // As many as could start at once when the running trials end (each idle one waits, using memory only).
     const wanted = pending.length > 0 ? Math.min(pending.length, this.#options.maxParallel) : this.#options.keepWarm ? 1 : 0;
@@ -334,7 +342,8 @@ export class TrialPool {
       if (typeof value === 'number') item.metric = value;
     }
     const killedExit = exit.signal !== null || exit.code === 130 || exit.code === 143;
-    if (summary?.status === 'FINISHED' && exit.code === 0) item.state = 'finished';
+    // A run that wrote FINISHED finished, even if a signal reached its process while it was exiting.
+    if (summary?.status === 'FINISHED') item.state = 'finished';
     else if (
       summary?.status === 'KILLED' ||
       (worker.stopRequested && (summary === undefined || summary.status !== 'FAILED')) ||

@@ -271,11 +271,18 @@ class MlflowRecords implements SweepRecords {
         { key: 'mlflow.runName', value: truncateCodePoints(label, LIMITS.tagValueLength) },
       ],
     });
-    if (progress.state === 'killed' || progress.state === 'failed') {
+    // A process that could not close its run (killed hard, or stopped while closing it): close it for it.
+    const status: RunStatus | undefined =
+      progress.state === 'killed'
+        ? 'KILLED'
+        : progress.state === 'failed'
+          ? 'FAILED'
+          : progress.state === 'finished'
+            ? 'FINISHED'
+            : undefined;
+    if (status) {
       const run = await this.client.getRun(runId);
-      if (run?.info.status === 'RUNNING') {
-        await this.client.updateRun(runId, { status: progress.state === 'killed' ? 'KILLED' : 'FAILED', endTime: Date.now() });
-      }
+      if (run?.info.status === 'RUNNING') await this.client.updateRun(runId, { status, endTime: Date.now() });
     }
   }
 

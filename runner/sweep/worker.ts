@@ -56,6 +56,9 @@ export async function runWorker(device: Device): Promise<number> {
     return code;
   } finally {
     running = false;
+    // The run is over: a stop request now must not turn its exit into a death by signal.
+    process.on('SIGTERM', () => {});
+    process.on('SIGINT', () => {});
     process.stdin.destroy();
     // The run is over and written (stdout/stderr are pipes, written synchronously): end now rather than
     // wait for the event loop to drain.

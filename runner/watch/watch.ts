@@ -206,6 +206,7 @@ class WatchSession {
     // A previous version of a sweep keeps its parent run until its trials have ended (unchanged ones may still run).
     if (old !== entry) entry.finalized = false;
     this.#pool.setMaxParallel(this.#maxParallel);
+    this.#pool.setMetric(plan.metric.name);
     this.#pool.add(toRun);
     const skipped = entry.trials.filter((t) => t.state === 'done').length;
     if (plan.sweep && (initial || skipped > 0)) {

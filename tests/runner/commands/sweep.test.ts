@@ -45,6 +45,20 @@ test('--dry-run validates and lists every trial; runner run on a sweep file does
   assert.not.match(invalid.stderr, /\n\s+at /);
 });
 
+test('runner --help lists sweep and watch; their --help works', async () => {
+  const help = await runCli(['--help']);
+  assert.match(help.stdout, /\n  sweep\s+Run every trial/);
+  assert.match(help.stdout, /\n  watch\s+Run a config/);
+  for (const command of ['sweep', 'watch']) {
+    const result = await runCli([command, '--help']);
+    assert.is(result.code, 0);
+    assert.match(result.stdout, `Usage: runner ${command} <config.yaml>`);
+  }
+  const usage = await runCli(['sweep', 'a.yaml', 'b.yaml']);
+  assert.is(usage.code, 2);
+  assert.match(usage.stderr, 'runner sweep takes one config file, got 2');
+});
+
 test('fail_fast: the first failed trial cancels the rest (tracking off)', async () => {
   const dir = tempDir();
   const file = sweepFile(dir, {
