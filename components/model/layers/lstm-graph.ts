@@ -134,13 +134,14 @@ const reverseTime = (name: string, input: string): Node => ({
   inputs: [input, 'axis0'],
   attrs: { ...T, Tidx: { type: DT_INT32 } },
 });
-const outputs = (node: string) => Array.from({ length: 7 }, (_, i) => `${node}:${i}`);
+/** The BlockLSTMV2 outputs the backward pass is fed: i, cs, f, o, ci (not co and h: recomputed). */
+const kept = (node: string) => Array.from({ length: 5 }, (_, i) => `${node}:${i}`);
 
 /**
  * The layer's graph. Feeds: x `[batch, time, input]`; w_f, b_f, w_b, b_b (BlockLSTMV2's `w`
  * `[input + units, 4 units]` and `b` per direction); zeros `state` `[batch, units]` and `peephole`
  * `[units]`; for the backward pass also dy `[batch, time, 2 units]` and the forward kernels'
- * outputs (fed in place of fw:i, bw:i, so those kernels do not run again).
+ * outputs i, cs, f, o, ci (fed in place of fw:i, bw:i, so those kernels do not run again).
  */
 const LAYER_GRAPH: Node[] = [
   ...['x', 'w_f', 'b_f', 'w_b', 'b_b', 'state', 'peephole', 'dy'].map(placeholder),
@@ -178,6 +179,11 @@ const LAYER_GRAPH: Node[] = [
   { name: 'dh', op: 'Split', inputs: ['axis2', 'dy_t'], attrs: { ...T, num_split: { i: 2 } } },
   reverseTime('dh_b', 'dh:1'),
   { name: 'cs_grad', op: 'ZerosLike', inputs: ['dh:0'], attrs: T }, // only h feeds the loss
+  // co = tanh(cs) and h = o·co again, rather than keeping them from the forward pass (memory)
+  ...(['f', 'b'] as const).flatMap((d): Node[] => [
+    { name: `${d}w_co_again`, op: 'Tanh', inputs: [`${d}w:1`], attrs: T },
+    { name: `${d}w_h_again`, op: 'Mul', inputs: [`${d}w:3`, `${d}w_co_again`], attrs: T },
+  ]),
   ...(['f', 'b'] as const).map((d) => ({
     name: `grad_${d}`,
     op: 'BlockLSTMGradV2',
@@ -191,7 +197,9 @@ const LAYER_GRAPH: Node[] = [
       'peephole',
       'peephole',
       `b_${d}`,
-      ...outputs(`${d}w`),
+      ...kept(`${d}w`),
+      `${d}w_co_again`,
+      `${d}w_h_again`,
       'cs_grad',
       d === 'f' ? 'dh:0' : 'dh_b',
     ],
@@ -203,7 +211,7 @@ const LAYER_GRAPH: Node[] = [
 ];
 
 const FEEDS = ['x', 'w_f', 'b_f', 'w_b', 'b_b', 'state', 'peephole'];
-const SAVED = [...outputs('fw'), ...outputs('bw')];
+const SAVED = [...kept('fw'), ...kept('bw')];
 
 /** The parts of tfjs-node's backend that run SavedModel sessions. */
 interface SessionBackend {
@@ -234,6 +242,15 @@ function layerSession(): { backend: SessionBackend; id: number } | undefined {
     sessions.set(backend, id);
   }
   return typeof id === 'number' ? { backend: backend as SessionBackend, id } : undefined;
+}
+
+function requireSession(): { backend: SessionBackend; id: number } {
+  const session = layerSession();
+  if (session === undefined)
+    throw new Error(
+      `the bidirectional LSTM graph cannot run here: ${layerGraphError()?.message ?? "it needs tfjs-node's backend on the CPU"}`,
+    );
+  return session;
 }
 
 /** Why the layer graph is not used on this backend, if it failed to load. */
@@ -272,11 +289,11 @@ export interface GraphWeights {
 }
 
 /**
- * Forward pass: `y` `[batch, time, 2 units]` and the fourteen kernel outputs the backward pass
- * needs. Needs layerGraphAvailable().
+ * Forward pass: `y` `[batch, time, 2 units]` and the ten kernel outputs the backward pass needs
+ * (i, cs, f, o, ci of each direction). Needs layerGraphAvailable().
  */
 export function graphForward(x: tf.Tensor3D, w: GraphWeights): { y: tf.Tensor3D; saved: tf.Tensor[] } {
-  const { backend, id } = layerSession()!;
+  const { backend, id } = requireSession();
   const [batch] = x.shape;
   const units = w.bF.shape[0] / 4;
   return tf.tidy(() => {
@@ -293,7 +310,7 @@ export function graphBackward(
   saved: tf.Tensor[],
   dy: tf.Tensor3D,
 ): { dx: tf.Tensor3D; wF: tf.Tensor2D; bF: tf.Tensor1D; wB: tf.Tensor2D; bB: tf.Tensor1D } {
-  const { backend, id } = layerSession()!;
+  const { backend, id } = requireSession();
   const [batch] = x.shape;
   const units = w.bF.shape[0] / 4;
   return tf.tidy(() => {

@@ -95,7 +95,7 @@ function eagerForward(x: tf.Tensor3D, w: GraphWeights): { y: tf.Tensor3D; saved:
     const outF = blockLstm(xt, w.wF, w.bF);
     const outB = blockLstm(tf.reverse(xt, 0), w.wB, w.bB);
     const y = tf.transpose(tf.concat([outF[6], tf.reverse(outB[6], 0)], 2), [1, 0, 2]) as tf.Tensor3D;
-    return { y, saved: [...outF, ...outB] };
+    return { y, saved: [...outF.slice(0, 5), ...outB.slice(0, 5)] }; // co and h are recomputed (memory)
   });
 }
 
@@ -104,8 +104,13 @@ function eagerBackward(x: tf.Tensor3D, w: GraphWeights, saved: tf.Tensor[], dy: 
   return tf.tidy(() => {
     const xt = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
     const [dhF, dhBReversed] = tf.split(tf.transpose(dy, [1, 0, 2]), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
-    const gF = blockLstmGrad(xt, w.wF, w.bF, saved.slice(0, 7) as BlockOutputs, dhF);
-    const gB = blockLstmGrad(tf.reverse(xt, 0), w.wB, w.bB, saved.slice(7, 14) as BlockOutputs, tf.reverse(dhBReversed, 0));
+    const outputs = (kept: tf.Tensor[]): BlockOutputs => {
+      const [i, cs, f, o, ci] = kept as tf.Tensor3D[];
+      const co = tf.tanh(cs!);
+      return [i!, cs!, f!, o!, ci!, co, tf.mul(o!, co)];
+    };
+    const gF = blockLstmGrad(xt, w.wF, w.bF, outputs(saved.slice(0, 5)), dhF);
+    const gB = blockLstmGrad(tf.reverse(xt, 0), w.wB, w.bB, outputs(saved.slice(5, 10)), tf.reverse(dhBReversed, 0));
     const dx = tf.transpose(tf.add(gF.x, tf.reverse(gB.x, 0)), [1, 0, 2]) as tf.Tensor3D;
     return { dx, wF: gF.w, bF: gF.b, wB: gB.w, bB: gB.b };
   });
