@@ -173,7 +173,7 @@ class MlflowRecords implements SweepRecords {
     const all = await this.#parents();
     const winner = all[0] ?? mine;
     if (winner.info.run_id !== mine.info.run_id) {
-      await this.#deleteRun(mine.info.run_id).catch(() => {});
+      await this.client.deleteRun(mine.info.run_id).catch(() => {});
       return winner;
     }
     await this.client.logBatch(mine.info.run_id, {
@@ -200,16 +200,6 @@ class MlflowRecords implements SweepRecords {
       .sort((a, b) => (a.info.start_time ?? 0) - (b.info.start_time ?? 0) || a.info.run_id.localeCompare(b.info.run_id));
   }
 
-  /** runs/delete (the REST client has no call for it): a duplicate parent goes to MLflow's trash. */
-  async #deleteRun(runId: string): Promise<void> {
-    const res = await fetch(`${this.client.uri}/api/2.0/mlflow/runs/delete`, {
-      method: 'POST',
-      headers: { ...this.client.connection.headers(), 'content-type': 'application/json' },
-      body: JSON.stringify({ run_id: runId }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    await res.arrayBuffer();
-  }
 
   async #upload(run: Run, name: string): Promise<void> {
     const file = this.options.folder.path(name);

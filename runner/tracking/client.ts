@@ -268,6 +268,11 @@ export class MlflowClient {
     await this.#call({ ...options, method: 'POST', path: `${API}/runs/set-tag`, json: { run_id: runId, key, value } });
   }
 
+  /** Moves a run to MLflow's trash (lifecycle_stage deleted; restorable in the UI). */
+  async deleteRun(runId: string, options?: CallOptions): Promise<void> {
+    await this.#call({ ...options, method: 'POST', path: `${API}/runs/delete`, json: { run_id: runId } });
+  }
+
   /** All runs matching a search, every page fetched. */
   async searchRuns(
     query: {

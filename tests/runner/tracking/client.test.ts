@@ -137,6 +137,14 @@ test('status, end time and run name update', async () => {
   assert.is(await c.getRun('0123456789abcdef0123456789abcdef'), undefined);
 });
 
+test('deleteRun moves a run to the trash: gone from active searches', async () => {
+  const c = client();
+  const { experiment, run } = await newRun(c);
+  await c.deleteRun(run.info.run_id);
+  assert.is((await c.getRun(run.info.run_id))?.info.lifecycle_stage, 'deleted');
+  assert.equal(await c.searchRuns({ experimentIds: [experiment.experiment_id], viewType: 'ACTIVE_ONLY' }), []);
+});
+
 test('search pages through every result', async () => {
   const c = client();
   const experiment = await c.getOrCreateExperiment(uniqueName('search'));
