@@ -200,7 +200,7 @@ class MlflowTracker implements Tracker {
   async #useLocalServer(): Promise<void> {
     const lease = await acquireLocalServer(this.#storeDir!);
     this.#lease = lease;
-    if (lease.adopted) this.#log(`using the MLflow server of \`runner ui\` at ${lease.server.uri}`);
+    if (lease.adopted) this.#log(`using the MLflow server already serving this store (\`runner ui\` or a sweep) at ${lease.server.uri}`);
     this.#localDead = false;
     this.#client = this.#newClient(resolveConnection(lease.server.uri, {}));
     void lease.server.exited.then(() => {
@@ -300,7 +300,7 @@ class MlflowTracker implements Tracker {
           this.#target.kind !== 'local'
             ? ''
             : this.#lease?.adopted
-              ? ' (local store, served by `runner ui`)'
+              ? ' (local store, served by a long-lived server: `runner ui` or a sweep)'
               : ' (local store; live while this run lasts, later with `runner ui`)';
         this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}${where}`);
       } else

@@ -396,7 +396,7 @@ test('a `runner ui` server on the store is used as is: no start-up of its own, l
     assert.ok(Date.now() - started < 4000, `start() took ${Date.now() - started} ms`);
     assert.is(new URL(t.runUrl!).origin, ctx.server!.uri);
     assert.ok(
-      logs.some((l) => l.includes('using the MLflow server of `runner ui`')),
+      logs.some((l) => l.includes('using the MLflow server already serving this store')),
       logs.join('\n'),
     );
     await simulateRun(t, runDir, { steps: 30 });
