@@ -115,7 +115,7 @@ export class FusedBidirectionalLSTM extends tf.layers.Layer {
       };
       const weights: BidirectionalWeights = { forward: read(this.directions.forward), backward: read(this.directions.backward) };
       const mode = this.mode();
-      return mode === 'js' ? jsBidirectionalLstm(x, weights) : nativeBidirectionalLstm(x, weights, mode);
+      return mode === 'js' ? jsBidirectionalLstm(x, weights) : nativeBidirectionalLstm(x, weights, { mode });
     });
   }
 

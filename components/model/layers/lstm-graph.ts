@@ -303,6 +303,17 @@ export function graphForward(x: tf.Tensor3D, w: GraphWeights): { y: tf.Tensor3D;
   });
 }
 
+/** Forward pass for inference: `y` only (the kernels' other outputs are freed inside the run). */
+export function graphInference(x: tf.Tensor3D, w: GraphWeights): tf.Tensor3D {
+  const { backend, id } = requireSession();
+  const [batch] = x.shape;
+  const units = w.bF.shape[0] / 4;
+  return tf.tidy(() => {
+    const feeds = [x, w.wF, w.bF, w.wB, w.bB, tf.zeros([batch, units]), tf.zeros([units])];
+    return backend.runSavedModel(id, feeds, infos(FEEDS), ['y:0'])[0] as tf.Tensor3D;
+  });
+}
+
 /** Backward pass: gradients by x and by each direction's `w` and `b`, given dy and graphForward's `saved`. */
 export function graphBackward(
   x: tf.Tensor3D,

@@ -51,7 +51,10 @@ export function problem(shape: Shape, seed: number): Problem {
   };
 }
 
-/** Runs `lstm` on the current backend: its output, then the gradients of sum(output · dy) by x and each weight. */
+/**
+ * Runs `lstm` on the current backend: its output (computed without and with gradient recording),
+ * then the gradients of sum(output · dy) by x and each weight.
+ */
 export function outputAndGrads(lstm: BiLstm, p: Problem): Float32Array[] {
   const { batch, time, input, units } = p.shape;
   const shapes = [[input, 4 * units], [units, 4 * units], [4 * units]];
@@ -61,8 +64,14 @@ export function outputAndGrads(lstm: BiLstm, p: Problem): Float32Array[] {
     const dy = tf.tensor3d(p.dy, [batch, time, 2 * units]);
     const call = (xi: tf.Tensor, ...wi: tf.Tensor[]) => lstm(xi as tf.Tensor3D, pack(wi));
     const y = call(x, ...w);
-    const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(call(args[0]!, ...args.slice(1)), dy)))([x, ...w]);
-    return [y, ...grads].map((t) => Float32Array.from(t.dataSync()));
+    let recorded: tf.Tensor | undefined;
+    const grads = tf.grads((...args: tf.Tensor[]) => {
+      recorded = tf.keep(call(args[0]!, ...args.slice(1)));
+      return tf.sum(tf.mul(recorded, dy));
+    })([x, ...w]);
+    const results = [y, recorded!, ...grads].map((t) => Float32Array.from(t.dataSync()));
+    recorded!.dispose(); // kept out of tf.grads' scope
+    return results;
   });
 }
 
@@ -79,6 +88,7 @@ export function pack(w: tf.Tensor[]): BidirectionalWeights {
 /** Names of outputAndGrads' results, for messages. */
 export const RESULT_NAMES = [
   'output',
+  'output while recording gradients',
   'd/dx',
   'd/dforward kernel',
   'd/dforward recurrent kernel',

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import '../../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { layerGraphAvailable, layerGraphError } from '../../../../components/model/layers/lstm-graph.ts';
-import { nativeBidirectionalLstm, nativeLstmAvailable, type NativeMode } from '../../../../components/model/layers/native-lstm.ts';
+import { nativeBidirectionalLstm, nativeLstmAvailable, type NativeOptions } from '../../../../components/model/layers/native-lstm.ts';
 import type { BiLstm } from './lstm-helpers.ts';
 import {
   assertMatchesReference,
@@ -20,11 +20,16 @@ import {
 
 const native = nativeBackendLoaded();
 
-const MODES: NativeMode[] = ['graph', 'eager'];
-const inMode =
-  (mode: NativeMode): BiLstm =>
+/** The ways to run the kernels; the last runs outputs without gradient recording in batch chunks of 2. */
+const VARIANTS: Array<{ name: string; options: NativeOptions }> = [
+  { name: 'graph', options: { mode: 'graph' } },
+  { name: 'eager', options: { mode: 'eager' } },
+  { name: 'graph, inference in chunks', options: { mode: 'graph', inferenceBytes: 1 } },
+];
+const run =
+  (options: NativeOptions): BiLstm =>
   (x, w) =>
-    nativeBidirectionalLstm(x, w, mode);
+    nativeBidirectionalLstm(x, w, options);
 
 test('available on the native backend only; the graph loads on the native CPU backend', async () => {
   assert.is(await onBackend('cpu', () => nativeLstmAvailable()), false);
@@ -40,9 +45,9 @@ for (const shape of SHAPES) {
     if (!native) return;
     const p = problem(shape, shape.time + 10 * shape.batch);
     const expected = await referenceResults(p);
-    for (const mode of MODES) {
-      const actual = await onBackend('tensorflow', () => outputAndGrads(inMode(mode), p));
-      assertMatchesReference(actual, expected, `native ${mode}`, p);
+    for (const { name, options } of VARIANTS) {
+      const actual = await onBackend('tensorflow', () => outputAndGrads(run(options), p));
+      assertMatchesReference(actual, expected, `native ${name}`, p);
     }
   });
 }
@@ -50,22 +55,22 @@ for (const shape of SHAPES) {
 test('forward and backward leave no tensors or backend data behind (the int64 sequence length included)', async () => {
   if (!native) return;
   await onBackend('tensorflow', () => {
-    for (const mode of MODES) {
+    for (const { name, options } of VARIANTS) {
       const p = problem(SHAPES[0]!, 3);
-      outputAndGrads(inMode(mode), p); // warm-up
+      outputAndGrads(run(options), p); // warm-up
       const tensors = tf.memory().numTensors;
       const dataIds = tf.engine().backend.numDataIds();
-      outputAndGrads(inMode(mode), p);
+      outputAndGrads(run(options), p);
       tf.tidy(() => {
         const forward = {
           kernel: tf.ones([4, 8]) as tf.Tensor2D,
           recurrentKernel: tf.ones([2, 8]) as tf.Tensor2D,
           bias: tf.ones([8]) as tf.Tensor1D,
         };
-        nativeBidirectionalLstm(tf.ones([2, 3, 4]), { forward, backward: forward }, mode); // inference: nothing saved
+        nativeBidirectionalLstm(tf.ones([5, 3, 4]), { forward, backward: forward }, options); // inference: nothing saved
       });
-      assert.is(tf.memory().numTensors, tensors, mode);
-      assert.is(tf.engine().backend.numDataIds(), dataIds, mode);
+      assert.is(tf.memory().numTensors, tensors, name);
+      assert.is(tf.engine().backend.numDataIds(), dataIds, name);
     }
   });
 });
