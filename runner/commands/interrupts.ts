@@ -1,17 +1,23 @@
-import type { Progress } from '../progress.ts';
+/** Exit code of work stopped by Ctrl-C or SIGTERM (128 + SIGINT). */
+export const KILLED_EXIT_CODE = 130;
 
 /**
  * Runs `body` with Ctrl-C / SIGTERM turned into an abort signal: the first stops the work cleanly
- * (the run ends KILLED), a second Ctrl-C exits at once.
+ * (runs end KILLED), a second one exits at once. `warn` prints the notices; `stopping` says what
+ * the first signal does.
  */
-export async function withInterrupts<T>(progress: Progress, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupts<T>(
+  warn: (message: string) => void,
+  body: (signal: AbortSignal) => Promise<T>,
+  stopping = 'stopping after the current step (press Ctrl-C again to exit at once)',
+): Promise<T> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      progress.warn(`second ${signal}: exiting now`);
-      process.exit(130);
+      warn(`second ${signal}: exiting now`);
+      process.exit(KILLED_EXIT_CODE);
     }
-    progress.warn(`${signal}: stopping after the current step (press Ctrl-C again to exit at once)`);
+    warn(`${signal}: ${stopping}`);
     controller.abort(signal);
   };
   process.on('SIGINT', onSignal);

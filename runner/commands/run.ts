@@ -5,13 +5,10 @@ import { UserError, exitCodeOf } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { runExperiment } from '../run/run-experiment.ts';
 import { hasSweep } from '../sweep/plan.ts';
-import { withInterrupts } from './interrupts.ts';
+import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
 import { withConfigLocations } from './config-errors.ts';
 import { command as sweepCommand } from './sweep.ts';
-
-/** Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT). */
-export const KILLED_EXIT_CODE = 130;
 
 /** Default folder for run outputs: RUNNER_RUNS_DIR, else ./runs. */
 export function defaultRunsDir(): string {
@@ -53,15 +50,17 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
     if (hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
     const loaded = loadConfig(positionals[0]!, overrides);
     const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
-    const outcome = await withInterrupts(progress, (signal) =>
-      withConfigLocations(loaded, () =>
-        runExperiment(loaded, {
-          runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
-          progress,
-          dryRun: values['dry-run'] ?? false,
-          signal,
-        }),
-      ),
+    const outcome = await withInterrupts(
+      (message) => progress.warn(message),
+      (signal) =>
+        withConfigLocations(loaded, () =>
+          runExperiment(loaded, {
+            runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
+            progress,
+            dryRun: values['dry-run'] ?? false,
+            signal,
+          }),
+        ),
     );
     if (outcome.status === 'DRY_RUN') return 0;
     if (outcome.status === 'KILLED') {

@@ -12,7 +12,8 @@ import { finalMetric, leaderboardTable } from '../sweep/state.ts';
 import { formatMetric } from '../sweep/table.ts';
 import { runWorker } from '../sweep/worker.ts';
 import type { Command } from './command.ts';
-import { defaultRunsDir, KILLED_EXIT_CODE } from './run.ts';
+import { defaultRunsDir } from './run.ts';
+import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
 
 /** `runner sweep`: runs every trial of a config's sweep block (or one, or prints a job array for them). */
 export const command: Command = {
@@ -168,26 +169,7 @@ function workerDevice(argv: string[]): Device {
   return device === 'cpu' || device === 'gpu' ? device : 'auto';
 }
 
-/**
- * Runs `body` with Ctrl-C / SIGTERM turned into an abort signal (every trial stops after its current step and ends
- * KILLED); a second one exits at once (the trials still stop: their input closes).
- */
-export async function withSweepInterrupts<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      process.stderr.write(`second ${signal}: exiting now\n`);
-      process.exit(KILLED_EXIT_CODE);
-    }
-    process.stderr.write(`${signal}: stopping\n`);
-    controller.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await body(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+/** Runs `body` with Ctrl-C / SIGTERM as an abort signal: every trial stops after its current step and ends KILLED. */
+export function withSweepInterrupts<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withInterrupts((message) => process.stderr.write(message + '\n'), body, 'stopping every trial after its current step');
 }

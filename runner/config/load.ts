@@ -135,7 +135,7 @@ function readLayered(file: string, chain: string[], sources: YamlSource[], diagn
 }
 
 /** The source that writes the deepest part of `path` (the extending file wins ties). */
-function definingSource(sources: YamlSource[], path: ConfigPath): YamlSource {
+export function definingSource(sources: YamlSource[], path: ConfigPath): YamlSource {
   let best = sources[0]!;
   let bestDepth = -1;
   for (const source of sources) {
@@ -145,7 +145,8 @@ function definingSource(sources: YamlSource[], path: ConfigPath): YamlSource {
   return best;
 }
 
-function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
+/** True when `path` is `prefix` or lies below it. */
+export function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
   return prefix.length <= path.length && prefix.every((segment, i) => String(segment) === String(path[i]));
 }
 

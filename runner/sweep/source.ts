@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ConfigIssue, ConfigPath } from '../config/issues.ts';
-import { loadConfig, type ConfigOverride } from '../config/load.ts';
+import { definingSource, loadConfig, startsWith, type ConfigOverride } from '../config/load.ts';
 import { deepMerge, isMapping, setAtPath, type Mapping } from '../config/tree.ts';
 import { YamlSource } from '../config/yaml-source.ts';
 import { UserError } from '../errors.ts';
@@ -78,19 +78,4 @@ function readLayered(file: string, chain: string[], sources: YamlSource[]): Mapp
     merged = deepMerge(merged, base) as Mapping;
   }
   return deepMerge(merged, own) as Mapping;
-}
-
-/** The source that writes the deepest part of `path` (the extending file, read first, wins ties). */
-function definingSource(sources: YamlSource[], path: ConfigPath): YamlSource {
-  let best = sources[0]!;
-  let bestDepth = -1;
-  for (const source of sources) {
-    const depth = source.depthOf(path);
-    if (depth > bestDepth) [best, bestDepth] = [source, depth];
-  }
-  return best;
-}
-
-function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
-  return prefix.length <= path.length && prefix.every((segment, i) => String(segment) === String(path[i]));
 }

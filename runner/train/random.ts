@@ -1,13 +1,9 @@
-/** A small, fast, seedable PRNG (mulberry32): same seed, same sequence on every machine. */
+import { mulberry32 } from '../sweep/random.ts';
+
+/** Uniform numbers in [0, 1) from mulberry32: same seed, same sequence on every machine. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 /** A permutation of 0..n-1 (Fisher–Yates with `random`). */
