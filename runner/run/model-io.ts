@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../../components/model/layers/first-last.ts';
+import '../../components/model/layers/fused-lstm.ts'; // registers the layer so saved birnn models load anywhere
 
 /** Saves a LayersModel as `model.json` + `weights.bin` in `dir` (works on every backend). */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
