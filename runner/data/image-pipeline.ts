@@ -81,7 +81,10 @@ export class ImagePipeline {
   }
 }
 
-/** Time spent producing training batches, to compare with the time of training steps. */
+/**
+ * Time spent producing training batches, to compare with the time of training steps. On the CPU
+ * backends ops run synchronously, so this is the real cost; on a GPU it is the time to enqueue them.
+ */
 export interface DataWait {
   /** Seconds inside `batch()` for training batches (gather + augmentation). */
   seconds: number;
