@@ -67,12 +67,7 @@ export async function download(options: DownloadOptions): Promise<string> {
     await pipeline(source, hashing, createWriteStream(partial));
   } catch (error) {
     await rm(partial, { force: true });
-    if (error instanceof UserError) throw error;
-    throw new UserError(
-      `Downloading ${url} failed: ${(error as Error).message}. Check the network (or the URL), ` +
-        `or download the file yourself and set the dataset's path to it.`,
-      { cause: error },
-    );
+    throw downloadFailed(url, error);
   }
   const actual = hash.digest('hex');
   if (expected && actual !== expected) {
@@ -97,12 +92,100 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A byte stream of an http(s):// or file:// URL; HTTP errors are UserErrors naming the URL. */
+/** Seconds without a byte before a download is abandoned: `$RUNNER_DOWNLOAD_STALL_S`, else 60. */
+export function downloadStallSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.RUNNER_DOWNLOAD_STALL_S;
+  if (text === undefined || text.trim() === '') return 60;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UserError(
+      `RUNNER_DOWNLOAD_STALL_S is '${text}', but it must be a number of seconds above 0 (e.g. 60); unset it for the default.`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * A byte stream of an http(s):// or file:// URL. HTTP errors, network errors and stalls (no byte for
+ * `downloadStallSeconds()`, headers included) are UserErrors naming the URL.
+ */
 export async function openUrl(url: string): Promise<Readable> {
   if (/^file:\/\//i.test(url)) return createReadStream(fileURLToPath(url), { highWaterMark: 1 << 20 });
-  const response = await fetch(url, { redirect: 'follow' });
-  if (!response.ok || !response.body) {
-    throw new UserError(`Downloading ${url} failed: the server answered ${response.status} ${response.statusText}. Check the URL.`);
+  const seconds = downloadStallSeconds();
+  const controller = new AbortController();
+  let received = 0;
+  let total: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const wait = () => {
+    timer = setTimeout(() => controller.abort(stalled(url, seconds, received, total)), seconds * 1000);
+  };
+  const fail = (error: unknown): never => {
+    throw controller.signal.aborted ? controller.signal.reason : downloadFailed(url, error);
+  };
+  wait();
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow', signal: controller.signal });
+  } catch (error) {
+    return fail(error);
+  } finally {
+    clearTimeout(timer);
   }
-  return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => {});
+    throw new UserError(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}. Check the URL.`);
+  }
+  const length = Number(response.headers.get('content-length'));
+  if (Number.isFinite(length) && length > 0) total = length;
+  const chunks = (response.body as import('node:stream/web').ReadableStream<Uint8Array>)[Symbol.asyncIterator]();
+  // Only the wait for the next chunk counts, not the time the consumer takes with the last one.
+  const watched = async function* () {
+    try {
+      for (;;) {
+        wait();
+        const next = await chunks.next().catch(fail);
+        clearTimeout(timer);
+        if (next.done) return;
+        received += next.value.byteLength;
+        yield next.value;
+      }
+    } finally {
+      clearTimeout(timer);
+      await chunks.return?.().catch(() => {});
+    }
+  };
+  return Readable.from(watched(), { objectMode: false });
+}
+
+function stalled(url: string, seconds: number, received: number, total: number | undefined): UserError {
+  const got = received === 0 ? 'nothing had arrived' : `${formatBytes(received)}${total ? ` of ${formatBytes(total)}` : ''} had arrived`;
+  return new UserError(
+    `Downloading ${url} stalled: no data came for ${seconds} s (${got}), so it was abandoned and nothing partial was kept. ` +
+      'Run it again to retry (RUNNER_DOWNLOAD_STALL_S sets how many seconds to wait), or download the file by hand ' +
+      'and give its local path instead of the URL.',
+  );
+}
+
+/** A failed download as a UserError naming the URL (a UserError is kept as it is). */
+function downloadFailed(url: string, error: unknown): UserError {
+  if (error instanceof UserError) return error;
+  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+  const detail = cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : '';
+  return new UserError(
+    `Downloading ${url} failed: ${(error as Error).message}${detail}. Check the network (or the URL), ` +
+      'or download the file yourself and give its local path instead of the URL.',
+    { cause: error },
+  );
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { FilePath } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
 import { closestName, defineComponent } from '../../runner/registry.ts';
-import { defaultCacheDir } from '../dataset/download.ts';
+import { defaultCacheDir, download } from '../dataset/download.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
 import type { BuiltModel, ModelContext } from './model.ts';
 
@@ -41,29 +41,17 @@ function parseModelJson(text: string, where: string): ModelJson & Required<Pick<
 export async function downloadModel(url: string, cacheDir = join(defaultCacheDir(), 'models')): Promise<string> {
   const target = join(cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
   if (existsSync(join(target, 'model.json'))) return target;
-  const get = async (address: string): Promise<Uint8Array> => {
-    let response: Response;
-    try {
-      response = await fetch(address);
-    } catch (error) {
-      throw new UserError(
-        `Downloading ${address} failed (${(error as Error).message}). Check the URL and the network, or point path at a local copy.`,
-      );
-    }
-    if (!response.ok) throw new UserError(`Downloading ${address} failed: HTTP ${response.status} ${response.statusText}. Check the URL.`);
-    return new Uint8Array(await response.arrayBuffer());
-  };
-  const json = parseModelJson(new TextDecoder().decode(await get(url)), url);
   const partial = `${target}.partial-${process.pid}`;
-  await mkdir(partial, { recursive: true });
   try {
+    const source = await download({ url, cacheDir: partial, fileName: 'model.json' });
+    const json = parseModelJson(await readFile(source, 'utf8'), url);
     let n = 0;
     const manifest = [];
     for (const group of json.weightsManifest) {
       const paths = [];
       for (const path of group.paths) {
         const name = `weights-${n++}.bin`;
-        await writeFile(join(partial, name), await get(new URL(path, url).href));
+        await download({ url: new URL(path, url).href, cacheDir: partial, fileName: name });
         paths.push(name);
       }
       manifest.push({ ...group, paths });
