@@ -6,6 +6,7 @@ import { FilePath } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
 import { defineComponent, type BuildContext } from '../../runner/registry.ts';
 import type { ImageDataset, ImageSplit } from '../../runner/data/types.ts';
+import { folderSplitParams } from './folder-params.ts';
 import { decodeInto, ImageDecodeError, type Decoder, type Fit } from './image-decode.ts';
 import { readTarFile } from './tar.ts';
 import { indexLabels } from './text-files.ts';
@@ -173,15 +174,7 @@ export const imageFolder = defineComponent({
         description:
           'crop: scale the shorter side to fit and cut the centre (keeps the aspect ratio); stretch: resize to the size exactly.',
       }),
-      train_split: Type.String({ default: 'train', description: 'Name of the training split folder.' }),
-      test_split: Type.String({ default: 'test', description: 'Name of the test split folder.' }),
-      classes: Type.Optional(
-        Type.Array(Type.String(), {
-          minItems: 2,
-          uniqueItems: true,
-          description: 'Class folder names in label-index order (default: sorted).',
-        }),
-      ),
+      ...folderSplitParams,
       max_per_class: Type.Optional(
         Type.Integer({ minimum: 1, description: 'Use only the first N images (by file name) of each class in each split (quick runs).' }),
       ),

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
+import { folderSplitParams } from './folder-params.ts';
 import { indexLabels, readTextFiles, stripNewlines } from './text-files.ts';
 import { FilePath } from '../../runner/config/path.ts';
 
@@ -48,15 +49,7 @@ export const textFolder = defineComponent({
     {
       path: FilePath({ description: 'Folder holding the train/ and test/ split folders.' }),
       extension: Type.String({ default: '.txt', description: 'Only files ending with this are read.' }),
-      train_split: Type.String({ default: 'train', description: 'Name of the training split folder.' }),
-      test_split: Type.String({ default: 'test', description: 'Name of the test split folder.' }),
-      classes: Type.Optional(
-        Type.Array(Type.String(), {
-          minItems: 2,
-          uniqueItems: true,
-          description: 'Class folder names in label-index order (default: sorted).',
-        }),
-      ),
+      ...folderSplitParams,
     },
     { additionalProperties: false },
   ),
