@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as assert from 'uvu/assert';
+import { onBackend as withBackend } from '../../helpers/tensors.ts';
 
 /** Seeded uniform values in [-1, 1), generated once in JS so both backends see the same numbers. */
 export function values(shape: number[], seed: number): { shape: number[]; data: Float32Array } {
@@ -15,46 +16,19 @@ export function tensor(v: { shape: number[]; data: Float32Array }): tf.Tensor {
   return tf.tensor(v.data, v.shape, 'float32');
 }
 
-/** Runs `fn` on one backend and returns its results as plain Float32Arrays; restores the backend. */
+/** Runs `fn` on one backend in a scope and returns its results as plain Float32Arrays; checks that nothing leaked. */
 export async function onBackend(name: 'cpu' | 'tensorflow', fn: () => tf.Tensor[] | Promise<tf.Tensor[]>): Promise<Float32Array[]> {
-  const before = tf.getBackend();
-  assert.ok(await tf.setBackend(name), `backend '${name}' could not be set`);
-  const tensors = tf.memory().numTensors;
-  tf.engine().startScope();
-  try {
-    const out = await fn();
-    return out.map((t) => Float32Array.from(t.dataSync()));
-  } finally {
-    tf.engine().endScope(); // every tensor the case made
-    await tf.setBackend(before);
-    assert.is(tf.memory().numTensors, tensors, `tensors left by a case on '${name}'`);
-  }
-}
-
-/** Element-wise |a - b| <= atol + rtol * |b|, reporting the worst element. */
-export function assertClose(actual: Float32Array, expected: Float32Array, what: string, rtol = 1e-4, atol = 1e-5): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const excess = Math.abs(actual[i]! - expected[i]!) - (atol + rtol * Math.abs(expected[i]!));
-    if (!(excess <= worstExcess)) {
-      worst = i;
-      worstExcess = Number.isNaN(excess) ? Infinity : excess;
+  return withBackend(name, async () => {
+    const tensors = tf.memory().numTensors;
+    tf.engine().startScope();
+    try {
+      const out = await fn();
+      return out.map((t) => Float32Array.from(t.dataSync()));
+    } finally {
+      tf.engine().endScope(); // every tensor the case made
+      assert.is(tf.memory().numTensors, tensors, `tensors left by a case on '${name}'`);
     }
-  }
-  assert.ok(
-    worst < 0,
-    worst < 0 ? what : `${what}: element ${worst} is ${actual[worst]} on the native backend, ${expected[worst]} on pure JS`,
-  );
-}
-
-/** Asserts that results differ from zero, so agreement is not trivial. */
-export function assertNonTrivial(a: Float32Array, what: string): void {
-  assert.ok(
-    a.some((x) => Math.abs(x) > 1e-3),
-    `${what}: all values near zero`,
-  );
+  });
 }
 
 /** The project's root folder. */

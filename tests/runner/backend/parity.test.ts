@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../runner/backend/select.ts';
-import { assertClose, assertNonTrivial, onBackend, tensor, values } from './helpers.ts';
+import { assertClose, assertNonTrivial } from '../../helpers/tensors.ts';
+import { onBackend, tensor, values } from './helpers.ts';
 
 type Case = () => tf.Tensor[] | Promise<tf.Tensor[]>;
 

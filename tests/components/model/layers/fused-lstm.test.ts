@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import '../../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { FusedBidirectionalLSTM, type LstmImplementation } from '../../../../components/model/layers/fused-lstm.ts';
-import { assertClose, nativeBackendLoaded, onBackend } from './lstm-helpers.ts';
+import { assertClose, onBackend } from '../../../helpers/tensors.ts';
+import { nativeBackendLoaded } from './lstm-helpers.ts';
 
 const [BATCH, TIME, INPUT, UNITS] = [3, 6, 5, 4];
 

@@ -5,15 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as assert from 'uvu/assert';
 import '../../../helpers/backend.ts';
 import { jsBidirectionalLstm } from '../../../../components/model/layers/js-lstm.ts';
-import {
-  assertMatchesReference,
-  nativeBackendLoaded,
-  onBackend,
-  outputAndGrads,
-  problem,
-  referenceResults,
-  SHAPES,
-} from './lstm-helpers.ts';
+import { onBackend } from '../../../helpers/tensors.ts';
+import { assertMatchesReference, nativeBackendLoaded, outputAndGrads, problem, referenceResults, SHAPES } from './lstm-helpers.ts';
 
 const backends = nativeBackendLoaded() ? (['cpu', 'tensorflow'] as const) : (['cpu'] as const);
 

@@ -7,16 +7,9 @@ import '../../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { layerGraphAvailable, layerGraphError } from '../../../../components/model/layers/lstm-graph.ts';
 import { nativeBidirectionalLstm, nativeLstmAvailable, type NativeOptions } from '../../../../components/model/layers/native-lstm.ts';
+import { onBackend } from '../../../helpers/tensors.ts';
 import type { BiLstm } from './lstm-helpers.ts';
-import {
-  assertMatchesReference,
-  nativeBackendLoaded,
-  onBackend,
-  outputAndGrads,
-  problem,
-  referenceResults,
-  SHAPES,
-} from './lstm-helpers.ts';
+import { assertMatchesReference, nativeBackendLoaded, outputAndGrads, problem, referenceResults, SHAPES } from './lstm-helpers.ts';
 
 const native = nativeBackendLoaded();
 
