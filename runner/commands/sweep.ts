@@ -3,7 +3,7 @@ import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
 import { UserError } from '../errors.ts';
-import { counts, planTable } from '../sweep/display.ts';
+import { counts, planTable, validTrials } from '../sweep/display.ts';
 import { displayPath, emitKubernetes, emitSlurm, emitWarnings } from '../sweep/emit.ts';
 import { planSweep, type SweepPlan } from '../sweep/plan.ts';
 import { RUNNER_BIN } from '../sweep/pool.ts';
@@ -135,14 +135,13 @@ export function trialIndex(option: string | undefined, plan: SweepPlan, env: Nod
 
 function dryRun(plan: SweepPlan, runsDir: string): string {
   const sweep = plan.sweep!;
-  const unique = plan.trials.filter((t) => t.duplicateOf === undefined).length;
   const tracking = plan.tracking.enabled
     ? `MLflow experiment "${plan.tracking.experiment}" at ${plan.tracking.uri ?? `the local store (${displayPath(process.cwd(), resolve(runsDir, 'mlflow'))})`}`
     : 'nothing (tracking: false)';
   return [
     planTable(plan.trials, process.stdout.columns || 160),
     '',
-    `${plan.trials.length} trials${unique < plan.trials.length ? ` (${unique} distinct configs)` : ''}, every resolved config valid.`,
+    `${validTrials(plan.trials)}.`,
     `sweep hash ${plan.hash.slice(0, 12)}; ranked by ${plan.metric.name} (${plan.metric.goal}); max_parallel ${sweep.max_parallel}; fail_fast ${sweep.fail_fast}.`,
     `Tracks to ${tracking}. Run it with: runner sweep ${displayPath(process.cwd(), plan.file)}`,
   ].join('\n');

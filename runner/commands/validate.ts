@@ -1,7 +1,9 @@
 import { parseCommandArgs } from '../cli-args.ts';
 import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics.ts';
-import { loadConfig, parseSetOption } from '../config/load.ts';
+import { parseSetOption } from '../config/load.ts';
 import { UserError } from '../errors.ts';
+import { validTrials } from '../sweep/display.ts';
+import { planSweep } from '../sweep/plan.ts';
 import { useColor } from '../terminal.ts';
 import type { Command } from './command.ts';
 
@@ -12,7 +14,9 @@ export const command: Command = {
   help: `Usage: runner validate <config.yaml>... [--set <path=value>]...
 
 Parses each config (extends and --set applied) and validates it against the registered
-components' schemas. Prints every problem with file:line:col, the YAML path and a code frame.
+components' schemas. A config with a sweep: block is expanded and every trial's resolved config
+is validated, exactly as runner sweep --dry-run does (a problem caused by a sweep value points at
+that value). Prints every problem with file:line:col, the YAML path and a code frame.
 Exit code 0 when all are valid, 2 otherwise.
 
 Example: runner validate configs/*.yaml`,
@@ -23,8 +27,8 @@ Example: runner validate configs/*.yaml`,
     let invalid = 0;
     for (const file of positionals) {
       try {
-        loadConfig(file, overrides);
-        process.stdout.write(`ok      ${file}\n`);
+        const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
+        process.stdout.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
       } catch (error) {
         if (!(error instanceof ConfigDiagnosticsError)) {
           if (error instanceof UserError) {

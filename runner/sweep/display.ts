@@ -163,6 +163,12 @@ export function planTable(trials: PlannedRun[], width = 160): string {
   return formatTable(['#', ...paths, 'config hash', ...notes], rows, ['right', ...paths.map(() => 'left' as const), 'left', 'left']);
 }
 
+/** `4 trials (3 distinct configs), every resolved config valid`: what a validated plan checked (dry run, runner validate). */
+export function validTrials(trials: PlannedRun[]): string {
+  const distinct = trials.filter((t) => t.duplicateOf === undefined).length;
+  return `${trials.length} trials${distinct < trials.length ? ` (${distinct} distinct configs)` : ''}, every resolved config valid`;
+}
+
 function compact(value: unknown): string {
   if (typeof value === 'number' && !Number.isInteger(value) && Number(value.toPrecision(6)) !== value)
     return String(Number(value.toPrecision(4)));
