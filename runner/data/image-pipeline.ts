@@ -6,7 +6,7 @@ import { encodePng, Raster } from '../run/plot.ts';
 import { seededRandom } from '../train/random.ts';
 import { augmentationRandom, type ImageSteps } from './augment.ts';
 import type { Batch, BatchSource } from './batches.ts';
-import type { ImageDataset, ImageSplit, PreparedData } from './types.ts';
+import type { DataRunRecord, ImageDataset, ImageSplit, PreparedData } from './types.ts';
 
 /**
  * The image steps of `data.augmentation`, split into the training path (random steps and
@@ -187,11 +187,28 @@ export class ImageBatchSource implements BatchSource {
 /** An image dataset as batch sources: both splits share the pipeline; the model input is its output shape. */
 export function imageBatchSources(dataset: ImageDataset, steps: ImageSteps, seed: number): Omit<PreparedData, 'dataSeconds'> {
   const pipeline = ImagePipeline.compose(steps, dataset.imageShape);
+  const train = new ImageBatchSource(dataset.train, dataset.imageShape, pipeline, seed);
   return {
     classes: dataset.classes,
     inputShape: [...pipeline.outputShape],
-    train: new ImageBatchSource(dataset.train, dataset.imageShape, pipeline, seed),
+    train,
     test: new ImageBatchSource(dataset.test, dataset.imageShape, pipeline, seed + 1),
+    runRecord: imageRunRecord(train),
+  };
+}
+
+/** Augmentation in a run's record: `augmentation_grid.png` before training, `data_wait.json` after it. */
+export function imageRunRecord(train: ImageBatchSource): DataRunRecord {
+  return {
+    beforeTraining(run) {
+      run.writeFile('augmentation_grid.png', train.sampleGrid({ seed: run.seed }));
+      run.info(`augmentation: ${train.pipeline.describe()} (samples: augmentation_grid.png)`);
+    },
+    afterTraining(run, epochs) {
+      const wait = dataWaitReport(train.dataWait(), epochs);
+      run.writeJson('data_wait.json', wait);
+      run.info(`data: ${(wait.fraction * 100).toFixed(2)}% of training time spent preparing batches`);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
 import { TensorBatchSource } from './batches.ts';
-import type { PreparedData, TextDataset } from './types.ts';
+import type { DataRunRecord, PreparedData, TextDataset } from './types.ts';
 import { finishEncoding, indexTexts, type TokenizerConfig } from './text-encode.ts';
 import { indexTextsByWhitespace } from './whitespace-index.ts';
 import type { Vocab } from './vocab.ts';
@@ -71,5 +71,14 @@ export function textBatchSources(encoded: EncodedTextData): Omit<PreparedData, '
     vocab: encoded.vocab,
     train: source(encoded.train),
     test: source(encoded.test),
+    runRecord: textRunRecord(encoded.vocab),
+  };
+}
+
+/** The vocabulary in a run's record: its size on the data line, `vocab.txt` in the run folder. */
+export function textRunRecord(vocab: Vocab): DataRunRecord {
+  return {
+    details: `vocabulary ${vocab.size}`,
+    beforeTraining: (run) => run.writeFile('vocab.txt', vocab.serialize()),
   };
 }

@@ -56,4 +56,28 @@ export interface PreparedData {
   test: BatchSource;
   /** Seconds spent reading and preparing the data. */
   dataSeconds: number;
+  /** What this kind of data adds to a run's record (files, log lines); a run calls it without knowing the kind. */
+  runRecord?: DataRunRecord;
+}
+
+/** What a run lends its data's record: its run folder (all of it is logged as artifacts), its log and its seed. */
+export interface RunFolderWriter {
+  /** The run's seed. */
+  seed: number;
+  /** Writes a file into the run folder. */
+  writeFile(name: string, contents: string | Uint8Array): void;
+  /** Writes a JSON file into the run folder (pretty-printed). */
+  writeJson(name: string, value: unknown): void;
+  /** Logs one line. */
+  info(message: string): void;
+}
+
+/** A kind of data's part in a run's record (text: the vocabulary; images: the augmentation grid and data-wait share). */
+export interface DataRunRecord {
+  /** Words added to the run's data log line, e.g. "vocabulary 20000". */
+  details?: string;
+  /** Called before training: writes the data's files and log lines. */
+  beforeTraining?(run: RunFolderWriter): void;
+  /** Called after training with the epoch records: writes what was measured during it. */
+  afterTraining?(run: RunFolderWriter, epochs: readonly object[]): void;
 }

@@ -16,7 +16,7 @@ import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
 import { classificationReport } from './report.ts';
 import { trainingCurvesPng, type EpochPoint } from './plot.ts';
-import { dataWaitReport, ImageBatchSource } from '../data/image-pipeline.ts';
+import type { RunFolderWriter } from '../data/types.ts';
 import { describeEmbedding } from '../../components/embedding/apply.ts';
 
 /** Options of one run. */
@@ -80,19 +80,21 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     const started = Date.now();
     const hash = configHash(config);
     folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
-    if (built.data.vocab) folder.writeText('vocab.txt', built.data.vocab.serialize());
     progress.info(`run ${folder.runId}: ${folder.dir}`);
+    const record = built.data.runRecord;
     progress.info(
       `data: ${built.data.train.count} train / ${built.data.test.count} test examples` +
-        (built.data.vocab ? `, vocabulary ${built.data.vocab.size}` : '') +
+        (record?.details ? `, ${record.details}` : '') +
         ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );
     if (built.embedding) progress.info(describeEmbedding(built.embedding));
-    const images = built.data.train instanceof ImageBatchSource ? built.data.train : undefined;
-    if (images) {
-      writeFileSync(folder.path('augmentation_grid.png'), images.sampleGrid({ seed: config.seed }));
-      progress.info(`augmentation: ${images.pipeline.describe()} (samples: augmentation_grid.png)`);
-    }
+    const writer: RunFolderWriter = {
+      seed: config.seed,
+      writeFile: (name, contents) => writeFileSync(folder.path(name), contents),
+      writeJson: (name, value) => folder.writeJson(name, value),
+      info: (message) => progress.info(message),
+    };
+    record?.beforeTraining?.(writer);
     let result: LoopResult | undefined;
     let failure: unknown;
     const curve: EpochPoint[] = [];
@@ -140,11 +142,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           shouldStop: () => options.signal?.aborted ?? false,
         },
       );
-      if (images) {
-        const wait = dataWaitReport(images.dataWait(), curve);
-        folder.writeJson('data_wait.json', wait);
-        progress.info(`data: ${(wait.fraction * 100).toFixed(2)}% of training time spent preparing batches`);
-      }
+      record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
       if (result.testPredictions) {
         folder.writeJson(
