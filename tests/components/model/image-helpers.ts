@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import * as assert from 'uvu/assert';
 import { optimizers } from '../../../components/optimizer/index.ts';
+import { loadModel, saveModel } from '../../../runner/run/model-io.ts';
 import { GroupedOptimizer } from '../../../runner/train/optimizer.ts';
 import { resolveParamGroups, type ParamGroupConfig } from '../../../runner/train/param-groups.ts';
+import { tempDir } from '../../helpers/files.ts';
 
 /** `n` images `[n, size, size, 3]` in [-1, 1]: class 0 bright at the top, class 1 bright at the bottom (plus noise). */
 export function separableImages(n: number, size: number, seed = 1): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -46,4 +49,15 @@ export function weightValues(model: tf.LayersModel, name: string): Float32Array 
   const weight = model.weights.find((w) => w.originalName === name);
   if (!weight) throw new Error(`no weight ${name}`);
   return weight.read().dataSync() as Float32Array;
+}
+
+/** Saves `model` the way a run does, loads it back in this process and asserts both predict the same on `x`. */
+export async function assertSameAfterSaveLoad(model: tf.LayersModel, x: tf.Tensor): Promise<void> {
+  const dir = tempDir();
+  await saveModel(model, dir);
+  const loaded = await loadModel(dir);
+  const [before, after] = tf.tidy(() => [model, loaded].map((m) => Array.from((m.predict(x) as tf.Tensor).dataSync())));
+  loaded.dispose();
+  assert.is(after!.length, before!.length);
+  before!.forEach((v, i) => assert.ok(Math.abs(v - after![i]!) < 1e-5, `prediction ${i}: ${v} before saving, ${after![i]} after loading`));
 }

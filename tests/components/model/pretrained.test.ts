@@ -11,7 +11,7 @@ import { UserError } from '../../../runner/errors.ts';
 import { saveModel } from '../../../runner/run/model-io.ts';
 import { withSeededMathRandom } from '../../../runner/train/random.ts';
 import { tempDir } from '../../helpers/files.ts';
-import { separableImages, sgdFor, trainSteps, weightValues } from './image-helpers.ts';
+import { assertSameAfterSaveLoad, separableImages, sgdFor, trainSteps, weightValues } from './image-helpers.ts';
 
 process.env.RUNNER_CACHE_DIR = tempDir('runner-cache-');
 const context = { numClasses: 2, inputShape: [16, 16, 3] };
@@ -88,13 +88,14 @@ test('freeze: only the head trains; body weights and batch-norm statistics stay 
   model.dispose();
 });
 
-test('fine-tuning everything (freeze: false) moves the body and the batch-norm statistics too', async () => {
+test('fine-tuning everything (freeze: false) moves the body and the batch-norm statistics too; the result saves and loads', async () => {
   const model = await build({});
   const { x, y } = separableImages(16, 16, 4);
   const { optimizer } = sgdFor(model, 0.05, 0.001, [{ name: 'head', match: ['^head_'], lr_mult: 10 }]);
   trainSteps(model, optimizer, x, y, 2);
   assert.ok(!close(weightValues(model, 'conv2/kernel'), saved.weights.kernel));
   assert.ok(!close(weightValues(model, 'conv1_bn/moving_mean'), saved.weights.movingMean));
+  await assertSameAfterSaveLoad(model, x);
   for (const t of [x, y]) t.dispose();
   optimizer.dispose();
   model.dispose();

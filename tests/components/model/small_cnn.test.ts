@@ -4,10 +4,8 @@ import '../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../../../components/model/index.ts';
 import { UserError } from '../../../runner/errors.ts';
-import { loadModel, saveModel } from '../../../runner/run/model-io.ts';
 import { withSeededMathRandom } from '../../../runner/train/random.ts';
-import { tempDir } from '../../helpers/files.ts';
-import { separableImages, sgdFor, trainSteps } from './image-helpers.ts';
+import { assertSameAfterSaveLoad, separableImages, sgdFor, trainSteps } from './image-helpers.ts';
 
 test('small_cnn: conv-BN-ReLU-pool stages, then the head_* layers; logits per class', async () => {
   const model = await models.build(
@@ -51,14 +49,10 @@ test('small_cnn learns a separable task with the head at 10× and survives save/
     );
     const losses = trainSteps(model, optimizer, x, y, 30);
     assert.ok(losses.at(-1)! < losses[0]! * 0.5, `loss ${losses[0]} → ${losses.at(-1)}`);
-    const dir = tempDir();
-    await saveModel(model, dir);
-    const loaded = await loadModel(dir);
-    const [a, b] = tf.tidy(() => [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor].map((t) => [...t.dataSync()]));
-    a!.forEach((v, i) => assert.ok(Math.abs(v - b![i]!) < 1e-5));
+    await assertSameAfterSaveLoad(model, x);
+    for (const t of [x, y]) t.dispose();
     optimizer.dispose();
     model.dispose();
-    loaded.dispose();
   });
 });
 
