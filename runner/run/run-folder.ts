@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { formatMetricsLine } from '../tracking/metrics-file.ts';
 import type { MetricRecord } from '../train/metrics.ts';
+import { writeOwner } from './owner.ts';
 
 /** A new run id: sortable by time, unique enough for parallel trials (`20261129-101502-3fa9c2`). */
 export function newRunId(now = new Date()): string {
@@ -13,7 +14,8 @@ export function newRunId(now = new Date()): string {
 
 /**
  * The folder of one run (`runs/<experiment>/<run-id>/`). Every write goes straight to disk, so an
- * interrupted run keeps everything up to its last completed step.
+ * interrupted run keeps everything up to its last completed step. `owner.json` names the process
+ * that runs it, so `runner sync` can tell a run killed hard (left RUNNING) from one still going.
  */
 export class RunFolder {
   readonly dir: string;
@@ -26,6 +28,7 @@ export class RunFolder {
   ) {
     this.dir = join(runsDir, experiment, runId);
     mkdirSync(this.dir, { recursive: true });
+    writeOwner(this.dir);
   }
 
   /** Absolute path of a file in the run folder. */

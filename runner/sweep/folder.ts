@@ -2,8 +2,11 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { ProcessOwner } from '../run/owner.ts';
+import type { RunStatus } from '../tracking/client.ts';
+import type { TrackingTarget } from '../tracking/run-record.ts';
 import type { SweepPlan, PlannedRun } from './plan.ts';
-import type { TrialProgress } from './state.ts';
+import type { TrialProgress, TrialState } from './state.ts';
 
 /** Files of one sweep on disk. */
 export class SweepFolder {
@@ -66,9 +69,9 @@ export class SweepFolder {
     return this.path(`trials/${trialName(trial)}.log`);
   }
 
-  /** Writes state.json: each trial's state, process id, run folder and MLflow run (for people and tests). */
-  writeState(trials: TrialProgress[], extra: Record<string, unknown> = {}): void {
-    const state = {
+  /** Writes state.json: each trial's state, process id, run folder and MLflow run (for people, tests and runner sync). */
+  writeState(trials: TrialProgress[], extra: Omit<SweepState, 'updated_at' | 'trials'> = {}): void {
+    const state: SweepState = {
       ...extra,
       updated_at: new Date().toISOString(),
       trials: trials.map((p) => ({
@@ -84,8 +87,41 @@ export class SweepFolder {
         error: p.error,
       })),
     };
-    writeAtomic(this.path('state.json'), JSON.stringify(state, null, 2) + '\n');
+    writeSweepState(this.dir, state);
   }
+}
+
+/** state.json of a sweep folder. */
+export interface SweepState {
+  sweep_hash?: string;
+  parent_run_id?: string | null;
+  /** RUNNING while the sweep process runs, then how it ended (whole sweeps only, not --trial K). */
+  status?: RunStatus;
+  /** The sweep process (whole sweeps only): runner sync closes the parent of a sweep whose process is gone. */
+  owner?: ProcessOwner;
+  /** Where the parent run is (server URI without credentials, or the local store relative to the sweep folder). */
+  tracking?: TrackingTarget;
+  updated_at?: string;
+  trials: {
+    index: number;
+    label: string;
+    state: TrialState;
+    epoch?: number;
+    pid?: number;
+    run_dir?: string;
+    mlflow_run_id?: string;
+    [key: string]: unknown;
+  }[];
+}
+
+/** The state.json of a sweep folder, or undefined when it has none (or it is unreadable). */
+export function readSweepState(dir: string): SweepState | undefined {
+  return readJson<SweepState>(join(dir, 'state.json'));
+}
+
+/** Writes a sweep folder's state.json atomically. */
+export function writeSweepState(dir: string, state: SweepState): void {
+  writeAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
 }
 
 /** The matrix artifact: the sweep block as written, then the trials it plans. */

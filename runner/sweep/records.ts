@@ -9,6 +9,7 @@ import { MlflowClient, MlflowError, type Run, type RunStatus } from '../tracking
 import { LIMITS, truncateCodePoints, type KeyValue, type Metric } from '../tracking/limits.ts';
 import { acquireLocalServer, advertiseServer, type LocalServerLease } from '../tracking/local-store.ts';
 import { sleep } from '../tracking/retry.ts';
+import type { TrackingTarget } from '../tracking/run-record.ts';
 import { standardTags } from '../tracking/run-tags.ts';
 import { MlflowNotInstalledError } from '../tracking/server.ts';
 import { readJson, type SweepFolder } from './folder.ts';
@@ -19,6 +20,8 @@ import { bestTrial, finalMetric, summaryMarkdown, succeeded, trialSeconds, type 
 export const SWEEP_HASH_TAG = 'runner.sweep_hash';
 /** Tag of a trial's run: its index in the sweep. */
 export const SWEEP_TRIAL_TAG = 'runner.sweep_trial';
+/** Tag of a sweep's parent run: how the sweep ended (FINISHED, FAILED, KILLED). */
+export const SWEEP_STATUS_TAG = 'runner.sweep_status';
 /** The tag MLflow nests runs by. */
 export const PARENT_TAG = 'mlflow.parentRunId';
 const CONFIG_HASH_TAG = 'runner.config_hash';
@@ -47,6 +50,10 @@ export interface SweepRecords {
   readonly parentRunId: string | undefined;
   /** Its address in the MLflow UI. */
   readonly parentUrl: string | undefined;
+  /** Where the parent run is: a server, or the local store (absolute folder); undefined without MLflow. */
+  readonly target: TrackingTarget | undefined;
+  /** The parent's status in MLflow when the sweep started (RUNNING: another process runs it, or one left it so). */
+  readonly parentStatusAtStart: RunStatus | undefined;
   /** Environment a trial's process gets with its job (RUNNER_PARENT_RUN_ID). */
   jobEnv(): Record<string, string>;
   /** The best run known for each of these config hashes: FINISHED first (any in the experiment), else the latest of this sweep. */
@@ -116,6 +123,7 @@ class MlflowRecords implements SweepRecords {
   readonly kind = 'mlflow';
   #experimentId = '';
   #parent: Run | undefined;
+  parentStatusAtStart: RunStatus | undefined;
 
   constructor(
     readonly plan: SweepPlan,
@@ -134,6 +142,10 @@ class MlflowRecords implements SweepRecords {
     return this.#parent ? this.client.runUrl(this.#experimentId, this.#parent.info.run_id) : undefined;
   }
 
+  get target(): TrackingTarget {
+    return this.lease ? { kind: 'local', store: join(this.options.runsDir, 'mlflow') } : { kind: 'server', uri: this.client.uri };
+  }
+
   async open(): Promise<void> {
     const experiment = await this.client.getOrCreateExperiment(this.plan.tracking.experiment, undefined, [
       { key: 'mlflow.experimentKind', value: 'custom_model_development' }, // as runs create it
@@ -149,6 +161,7 @@ class MlflowRecords implements SweepRecords {
    */
   async #findOrCreateParent(): Promise<Run> {
     const existing = await this.#parents();
+    this.parentStatusAtStart = existing[0]?.info.status;
     if (existing[0]) return existing[0];
     const { plan } = this;
     const tags: KeyValue[] = Object.entries({
@@ -199,7 +212,6 @@ class MlflowRecords implements SweepRecords {
       .filter((run) => !tag(run, PARENT_TAG))
       .sort((a, b) => (a.info.start_time ?? 0) - (b.info.start_time ?? 0) || a.info.run_id.localeCompare(b.info.run_id));
   }
-
 
   async #upload(run: Run, name: string): Promise<void> {
     const file = this.options.folder.path(name);
@@ -287,7 +299,7 @@ class MlflowRecords implements SweepRecords {
       { key: 'trials_finished', value: trials.filter(succeeded).length, timestamp: now, step: 0 },
       { key: 'trials_failed', value: trials.filter((t) => t.state === 'failed' || t.state === 'killed').length, timestamp: now, step: 0 },
     ];
-    const tags: KeyValue[] = [{ key: 'runner.sweep_status', value: status }];
+    const tags: KeyValue[] = [{ key: SWEEP_STATUS_TAG, value: status }];
     if (best) {
       metrics.push({ key: `best_${metric.name}`, value: finalMetric(best, metric)!, timestamp: now, step: 0 });
       tags.push(
@@ -314,6 +326,8 @@ class LocalRecords implements SweepRecords {
   readonly kind = 'local';
   readonly parentRunId = undefined;
   readonly parentUrl = undefined;
+  readonly target = undefined;
+  readonly parentStatusAtStart = undefined;
 
   constructor(
     readonly plan: SweepPlan,

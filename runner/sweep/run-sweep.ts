@@ -1,9 +1,12 @@
 /** Runs a planned sweep: finds what already finished, runs the rest as processes, records everything under one parent run. */
 import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
+import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../run/owner.ts';
+import type { RunStatus } from '../tracking/client.ts';
 import type { Device } from '../backend/select.ts';
 import { gpuModels } from '../backend/cuda.ts';
 import { SweepDisplay, counts } from './display.ts';
-import { SweepFolder } from './folder.ts';
+import { readSweepState, SweepFolder, type SweepState } from './folder.ts';
 import type { SweepPlan } from './plan.ts';
 import { TrialPool } from './pool.ts';
 import { openRecords, stateOfFound, type FoundRun, type SweepRecords, type SweepStatus } from './records.ts';
@@ -55,6 +58,8 @@ export interface SweepOutcome {
 export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promise<SweepOutcome> {
   const env = options.env ?? process.env;
   const folder = new SweepFolder(options.runsDir, plan).prepare();
+  const previous = { state: readSweepState(folder.dir), owner: readOwner(folder.dir) };
+  if (options.only === undefined) writeOwner(folder.dir); // the sweep's process, for runner sync
   if (options.signal?.aborted) {
     const trials = plan.trials.map((trial): TrialProgress => ({ trial, state: 'cancelled', epochs: trial.config.train.epochs }));
     return { status: 'KILLED', trials, folder, failedFast: false };
@@ -87,6 +92,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       }
     }
     const toRun = selected.filter((t) => t.state === 'pending');
+    if (only === undefined) reportDeadSweep(previous, records, log);
     if (toRun.length > 0) await records.reopen();
 
     const maxParallel = only === undefined ? (plan.sweep?.max_parallel ?? 1) : 1;
@@ -109,10 +115,21 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
               : ''),
       );
     }
+    let sweepStatus: RunStatus = 'RUNNING';
+    const target = records.target;
+    const saveState = () =>
+      folder.writeState(trials, {
+        sweep_hash: plan.hash,
+        parent_run_id: records.parentRunId ?? null,
+        // Whole sweeps only: a --trial K process does not own the parent (the last one to end closes it).
+        ...(only === undefined
+          ? { status: sweepStatus, tracking: target?.kind === 'local' ? { ...target, store: relative(folder.dir, target.store) } : target }
+          : {}),
+      });
     const refresh = () => {
       display.setHeader(header());
       display.update(only === undefined ? trials : selected);
-      folder.writeState(trials, { sweep_hash: plan.hash, parent_run_id: records.parentRunId ?? null });
+      saveState();
     };
     const pool = new TrialPool({
       runsDir: options.runsDir,
@@ -153,6 +170,8 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
         : 'FAILED';
     if (only === undefined) {
       await finalize(records, trials, status, log);
+      sweepStatus = status;
+      saveState();
     } else {
       await closeIfLast(plan, records, trials, only, interrupted, log);
     }
@@ -160,6 +179,24 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
   } finally {
     await records.close();
   }
+}
+
+/**
+ * Says so when the last run of this sweep ended without closing it (its process killed hard, or the machine went
+ * down): this run continues it, and closes its parent at the end.
+ */
+function reportDeadSweep(
+  previous: { state: SweepState | undefined; owner: ProcessOwner | undefined },
+  records: SweepRecords,
+  log: (line: string) => void,
+): void {
+  const { state, owner } = previous;
+  if (state?.status !== 'RUNNING' || !owner || ownerState(owner) !== 'gone') return;
+  const parent =
+    records.parentRunId && records.parentRunId === state.parent_run_id && records.parentStatusAtStart === 'RUNNING'
+      ? ` and left its parent run ${records.parentRunId} RUNNING; this run continues it and closes it at the end`
+      : '; this run continues it';
+  log(`the last run of this sweep (${describeOwner(owner)}) died before its end${parent}`);
 }
 
 /** With --trial K: refresh the other trials from the records; the process that sees every trial ended closes the parent. */

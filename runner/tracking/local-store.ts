@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pidAlive } from '../run/owner.ts';
 import { type MlflowServer, startMlflowServer } from './server.ts';
 
 /** The embedded store's folder for a run folder runs/<experiment>/<run-id>: runs/mlflow. */
@@ -142,15 +143,6 @@ export async function findAdvertisedServer(storeDir: string): Promise<MlflowServ
       resolveExit('killed');
     },
   };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function healthy(uri: string): Promise<boolean> {

@@ -2,12 +2,13 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { type CallOptions, type MlflowClient, type Run } from './client.ts';
 import { chunkBatch, type Metric } from './limits.ts';
+import { OWNER_FILE } from '../run/owner.ts';
 import { RUN_RECORD_FILE, type RunRecord } from './run-record.ts';
 
-/** Local files and artifact paths that never get uploaded from a run folder. */
+/** Local files and artifact paths that never get uploaded from a run folder (bookkeeping of this machine). */
 export function isPrivateRunFile(relPath: string): boolean {
   const base = relPath.split('/').pop() ?? relPath;
-  return relPath === RUN_RECORD_FILE || base.startsWith(`${RUN_RECORD_FILE}.`) || base.endsWith('.tmp');
+  return relPath === RUN_RECORD_FILE || relPath === OWNER_FILE || base.startsWith(`${RUN_RECORD_FILE}.`) || base.endsWith('.tmp');
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.ts';
+import { describeOwner, ownerState, readOwner, type ProcessOwner } from '../run/owner.ts';
 import { resolveConnection } from './auth.ts';
 import { MlflowClient, type RunStatus } from './client.ts';
 import { LIMITS, truncateCodePoints } from './limits.ts';
@@ -52,6 +52,23 @@ export interface SyncReport {
   artifacts: { uploaded: number; unchanged: number };
   /** Unreadable metrics.jsonl lines skipped (e.g. a torn last line after a crash). */
   badMetricLines: number;
+  /** Set when the run was left RUNNING: ended KILLED (its process is gone), or left as is (its process is on another host). */
+  leftRunning?: LeftRunning;
+}
+
+/** A run (or sweep) left RUNNING, and what sync did about it. */
+export interface LeftRunning {
+  /** closed: its process is gone, so it was ended KILLED; elsewhere: its process is on another host, which cannot be checked, so it stays RUNNING. */
+  action: 'closed' | 'elsewhere';
+  /** The process that ran it, when recorded. */
+  owner?: ProcessOwner;
+  /** The end time it was given (its last sign of life), epoch ms. */
+  endTime?: number;
+}
+
+/** A run or sweep whose process still runs on this host: it is not synced (its own process finishes it). */
+export class StillRunningError extends UserError {
+  override name = 'StillRunningError';
 }
 
 /**
@@ -66,28 +83,11 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(`${runDir} is not a folder. Pass a run folder, runs/<experiment>/<run-id>.`);
   const record = readRunRecord(dir) ?? recordFromFolder(dir, env);
-  closeDeadRun(dir, record);
+  const leftRunning = settleRunning(dir, record, `The run in ${dir}`);
 
-  const target = chooseTarget(dir, record, options, env);
+  const target = chooseTarget(dir, record.target, options, env);
   record.target = target;
-  let lease: LocalServerLease | undefined;
-  let client: MlflowClient;
-  if (target.kind === 'server') {
-    client = new MlflowClient(resolveConnection(target.uri, env));
-  } else {
-    const store = resolve(dir, target.store);
-    try {
-      lease = await acquireLocalServer(store);
-    } catch (error) {
-      if (error instanceof MlflowNotInstalledError) {
-        throw new UserError(
-          `MLflow is not installed, so the local store cannot be written. Install it with ${INSTALL_HINT}, or pass --uri to send the run to a running MLflow server.`,
-        );
-      }
-      throw error;
-    }
-    client = new MlflowClient(resolveConnection(lease.server.uri, {}));
-  }
+  const { client, lease } = await connectTarget(dir, target, env);
   try {
     const run = await ensureRun(client, record);
     writeRunRecord(dir, record);
@@ -133,6 +133,7 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
       metrics,
       artifacts,
       badMetricLines: badLines,
+      ...(leftRunning ? { leftRunning } : {}),
     };
   } finally {
     // Keep what is known (run id, uploaded files) even when the sync broke off.
@@ -141,39 +142,70 @@ export async function syncRunFolder(runDir: string, options: SyncOptions = {}): 
   }
 }
 
-function chooseTarget(dir: string, record: RunRecord, options: SyncOptions, env: NodeJS.ProcessEnv): TrackingTarget {
+/** Where a sync goes: --uri, --local, else the recorded target, else MLFLOW_TRACKING_URI, else the local store. */
+export function chooseTarget(
+  dir: string,
+  recorded: TrackingTarget | undefined,
+  options: SyncOptions,
+  env: NodeJS.ProcessEnv,
+): TrackingTarget {
   if (options.uri) return { kind: 'server', uri: resolveConnection(options.uri, env).uri };
   const local = (): TrackingTarget => ({ kind: 'local', store: relative(dir, resolve(options.storeDir ?? defaultStoreDir(dir))) || '.' });
   if (options.local) return local();
-  if (record.target) return record.target;
+  if (recorded) return recorded;
   if (env.MLFLOW_TRACKING_URI) return { kind: 'server', uri: resolveConnection(env.MLFLOW_TRACKING_URI, env).uri };
   return local();
 }
 
-/** A run left RUNNING by a runner that is gone (crash, kill -9) is closed as KILLED at its last sign of life. */
-function closeDeadRun(dir: string, record: RunRecord): void {
-  if (record.status !== 'RUNNING') return;
-  if (record.pid && record.host === hostname() && record.pid !== process.pid && processAlive(record.pid)) {
-    throw new UserError(
-      `The run in ${dir} is still going (process ${record.pid}); sync it once it has ended. (Its tracker already sends it to MLflow.)`,
+/** A client for a target (a local store's server started, or shared, for it: release the lease when done). */
+export async function connectTarget(
+  dir: string,
+  target: TrackingTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<{ client: MlflowClient; lease?: LocalServerLease }> {
+  if (target.kind === 'server') return { client: new MlflowClient(resolveConnection(target.uri, env)) };
+  let lease: LocalServerLease;
+  try {
+    lease = await acquireLocalServer(resolve(dir, target.store));
+  } catch (error) {
+    if (error instanceof MlflowNotInstalledError) {
+      throw new UserError(
+        `MLflow is not installed, so the local store cannot be written. Install it with ${INSTALL_HINT}, or pass --uri to send the run to a running MLflow server.`,
+      );
+    }
+    throw error;
+  }
+  return { client: new MlflowClient(resolveConnection(lease.server.uri, {})), lease };
+}
+
+/**
+ * What to do with work recorded RUNNING (`status`) in `dir`, given the process recorded as running it (owner.json,
+ * else the record's pid and host): alive on this host is a StillRunningError; gone (killed hard, a crash, or no
+ * owner recorded) ends it KILLED at its last sign of life; on another host it stays RUNNING.
+ */
+export function settleRunning(
+  dir: string,
+  record: { status: RunStatus | undefined; end_time?: number; pid?: number; host?: string },
+  what: string,
+): LeftRunning | undefined {
+  if (record.status !== 'RUNNING') return undefined;
+  const owner = readOwner(dir) ?? (record.pid && record.host ? { pid: record.pid, host: record.host } : undefined);
+  const state = owner ? ownerState(owner) : 'gone';
+  if (state === 'alive') {
+    throw new StillRunningError(
+      `${what} is still going (${describeOwner(owner!)}); sync it once it has ended. (Its own process sends it to MLflow.)`,
     );
   }
+  if (state === 'elsewhere') return { action: 'elsewhere', owner };
   record.status = 'KILLED';
   record.end_time ??= lastSignOfLife(dir);
+  return { action: 'closed', owner, endTime: record.end_time };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function lastSignOfLife(dir: string): number {
+/** The latest modification time (epoch ms) of the files that show a run or sweep was alive. */
+export function lastSignOfLife(dir: string): number {
   let latest = 0;
-  for (const name of ['metrics.jsonl', 'summary.json', 'tracking.json']) {
+  for (const name of ['metrics.jsonl', 'summary.json', 'tracking.json', 'state.json']) {
     try {
       latest = Math.max(latest, Math.round(statSync(join(dir, name)).mtimeMs));
     } catch {
@@ -218,7 +250,7 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
     ...standardTags({ runName, configName, description: typeof config.description === 'string' ? config.description : undefined }, env),
     ...Object.fromEntries(Object.entries(userTags).map(([k, v]) => [k, String(v)])),
   };
-  const finished = existsSync(join(dir, 'summary.json'));
+  const summary = readSummaryStatus(dir);
   const params = prepareParams(flattenParams(config));
   const preparedTags = prepareTags(tags);
   if (Object.keys(params.long).length + Object.keys(preparedTags.long).length > 0) {
@@ -231,12 +263,24 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
     client_key: randomUUID(),
     start_time: startTime,
     end_time: lastSignOfLife(dir),
-    status: finished ? 'FINISHED' : 'KILLED',
+    status: summary ?? 'RUNNING', // without summary.json the run never ended: settleRunning decides
     params: params.params,
     tags: preparedTags.tags,
     artifacts: [],
     synced: false,
   };
+}
+
+/** The status summary.json gives a run that ended (FINISHED when it names none), or undefined without one. */
+function readSummaryStatus(dir: string): RunStatus | undefined {
+  const file = join(dir, 'summary.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const status = (JSON.parse(readFileSync(file, 'utf8')) as { status?: unknown }).status;
+    return status === 'FAILED' || status === 'KILLED' ? status : 'FINISHED';
+  } catch {
+    return 'FINISHED';
+  }
 }
 
 /** True when a folder looks like a run folder (has metrics.jsonl, config.yaml or tracking.json). */

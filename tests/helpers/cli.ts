@@ -33,10 +33,16 @@ export function runCli(
 }
 
 /**
- * Sends SIGINT to `child` once the run under `runsDir/<experiment>/` has more than `lines` lines in
- * its metrics.jsonl; resolves to whether it was sent (false if the child ended first).
+ * Sends `signal` (default SIGINT) to `child` once the run under `runsDir/<experiment>/` has more than
+ * `lines` lines in its metrics.jsonl; resolves to whether it was sent (false if the child ended first).
  */
-export function interruptAfterMetrics(child: ChildProcess, runsDir: string, experiment: string, lines = 3): Promise<boolean> {
+export function interruptAfterMetrics(
+  child: ChildProcess,
+  runsDir: string,
+  experiment: string,
+  lines = 3,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<boolean> {
   return new Promise((resolve) => {
     const poll = setInterval(() => {
       const dir = join(runsDir, experiment);
@@ -44,7 +50,7 @@ export function interruptAfterMetrics(child: ChildProcess, runsDir: string, expe
       const metrics = run && join(dir, run, 'metrics.jsonl');
       if (metrics && existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > lines) {
         clearInterval(poll);
-        child.kill('SIGINT');
+        child.kill(signal);
         resolve(true);
       }
     }, 50);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -245,8 +246,10 @@ test('a sweep process killed hard: its trial notices (stdin closes) and ends KIL
     sweep: '  matrix:\n    seed: [1]',
   });
   const plan = planSweep(file);
+  let sweepPid = 0;
   const result = await runCli(['sweep', file, '--runs-dir', runsDir], {
     onStart: (child) => {
+      sweepPid = child.pid!;
       void waitFor('the trial to train', () => ((readState(runsDir, name, plan.hash).trials[0]!.epoch ?? 0) >= 1 ? true : undefined)).then(
         () => child.kill('SIGKILL'),
       );
@@ -258,6 +261,57 @@ test('a sweep process killed hard: its trial notices (stdin closes) and ends KIL
     return children.length === 1 && children[0]!.info.status !== 'RUNNING' ? children[0]! : undefined;
   });
   assert.is(child.info.status, 'KILLED');
+
+  // Its parent stays RUNNING until runner sync, on the experiment folder, finds the sweep's process gone.
+  const parentId = tagOf(child, 'mlflow.parentRunId')!;
+  assert.is((await mlflow(uri()).getRun(parentId))!.info.status, 'RUNNING');
+  const sweepDir = join(runsDir, name, 'sweeps', plan.hash.slice(0, 12));
+  const synced = await runCli(['sync', join(runsDir, name)]);
+  assert.is(synced.code, 0, synced.stderr);
+  assert.match(synced.stdout, `closed  ${sweepDir}: process ${sweepPid} on ${hostname()}`);
+  assert.match(synced.stdout, `so its parent run ${parentId} ended KILLED at `);
+  const parent = (await mlflow(uri()).getRun(parentId))!;
+  assert.is(parent.info.status, 'KILLED');
+  assert.is(tagOf(parent, 'runner.sweep_status'), 'KILLED');
+  const state = readState(runsDir, name, plan.hash);
+  assert.is(state.status, 'KILLED');
+  assert.is(state.trials[0]!.state, 'killed');
+  assert.not.match((await runCli(['sync', sweepDir])).stdout, 'closed', 'closed once');
+});
+
+test('a sweep killed hard is reported when it runs again, which continues its parent and closes it at the end', async () => {
+  const dir = tempDir();
+  const runsDir = join(dir, 'runs');
+  const name = uniqueName('revive');
+  const file = sweepFile(dir, { name, uri: uri(), train: TRAIN, sweep: '  matrix:\n    seed: [1, 2]' });
+  const plan = planSweep(file);
+  let sweepPid = 0;
+  const first = await runCli(['sweep', file, '--runs-dir', runsDir], {
+    onStart: (child) => {
+      sweepPid = child.pid!;
+      void waitFor('the parent run', () => readState(runsDir, name, plan.hash).parent_run_id ?? undefined).then(() =>
+        child.kill('SIGKILL'),
+      );
+    },
+  });
+  assert.is(first.signal, 'SIGKILL');
+  const parentId = readState(runsDir, name, plan.hash).parent_run_id!;
+
+  const second = await runCli(['sweep', file, '--runs-dir', runsDir]);
+  assert.is(second.code, 0, second.stderr);
+  assert.match(second.stderr, `the last run of this sweep (process ${sweepPid} on ${hostname()}`);
+  assert.match(second.stderr, `left its parent run ${parentId} RUNNING; this run continues it and closes it at the end`);
+  const { parents } = await sweepRuns(uri(), name);
+  assert.equal(
+    parents.map((p) => [p.info.run_id, p.info.status]),
+    [[parentId, 'FINISHED']],
+  );
+  const state = readState(runsDir, name, plan.hash);
+  assert.is(state.status, 'FINISHED');
+  assert.equal(
+    state.trials.map((t) => t.state),
+    ['finished', 'finished'],
+  );
 });
 
 test.run();

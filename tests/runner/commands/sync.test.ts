@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command } from '../../../runner/commands/sync.ts';
@@ -10,6 +10,7 @@ import { resolveConnection } from '../../../runner/tracking/auth.ts';
 import { MlflowClient } from '../../../runner/tracking/client.ts';
 import { readRunRecord, writeRunRecord } from '../../../runner/tracking/run-record.ts';
 import { createTracker } from '../../../runner/tracking/tracker.ts';
+import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
 import { assertHistoriesEqualFile, folderFiles, simulateRun } from '../tracking/run-sim.ts';
 
@@ -106,6 +107,22 @@ test('an experiment folder syncs each of its runs', async () => {
   assert.is(res.code, 0);
   assert.is(res.out.trim().split('\n').length, 2);
   for (const dir of [a, b]) await assertHistoriesEqualFile(client(), readRunRecord(dir)!.run_id!, dir);
+  // A folder of experiment folders (runs/) syncs all of theirs.
+  const root = join(ctx.tmp!, uniqueName('root'));
+  cpSync(join(ctx.tmp!, 'runs', experiment), join(root, experiment), { recursive: true });
+  cpSync(a, join(root, 'other', basename(a)), { recursive: true });
+  const all = await sync(root, '--uri', ctx.server!.uri);
+  assert.is(all.code, 0);
+  assert.equal(
+    all.out
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' -> ')[0])
+      .sort(),
+    [join(root, experiment, basename(a)), join(root, experiment, basename(b)), join(root, 'other', basename(a))]
+      .map((d) => `synced  ${d}`)
+      .sort(),
+  );
 });
 
 test('a torn last line (crash mid-write) is skipped and reported; a dead RUNNING run is closed as KILLED', async () => {
@@ -124,15 +141,60 @@ test('a torn last line (crash mid-write) is skipped and reported; a dead RUNNING
     tags: [],
     artifacts: [],
     synced: false,
-    pid: 999_999_999,
-    host: 'elsewhere',
+    pid: 999_999_999, // no such process
+    host: hostname(),
   });
   const res = await sync(runDir);
   assert.is(res.code, 0);
+  assert.match(res.out, `closed  ${runDir}: process 999999999 on ${hostname()} is gone (killed hard or crashed), so run `);
   assert.match(res.out, /\(killed; .* 1 unreadable metrics\.jsonl lines skipped\)/);
   const record = readRunRecord(runDir)!;
   assert.is(record.status, 'KILLED');
   assert.is((await client().getRun(record.run_id!))!.info.status, 'KILLED');
+});
+
+test('a run left RUNNING by a process on another host is uploaded but stays RUNNING (this host cannot check it)', async () => {
+  const runDir = await offlineRunDir(uniqueName('elsewhere'), 5);
+  rmSync(join(runDir, 'summary.json'));
+  writeFileSync(join(runDir, 'owner.json'), JSON.stringify({ pid: 4242, host: 'another-host' }));
+  const res = await sync(runDir, '--uri', ctx.server!.uri);
+  assert.is(res.code, 0);
+  assert.match(res.out, `running ${runDir}: run `);
+  assert.match(res.out, 'stays RUNNING: process 4242 on another-host cannot be checked from this host');
+  const record = readRunRecord(runDir)!;
+  assert.is(record.status, 'RUNNING');
+  assert.is((await client().getRun(record.run_id!))!.info.status, 'RUNNING');
+  await assertHistoriesEqualFile(client(), record.run_id!, runDir);
+});
+
+test('a run killed hard (SIGKILL) stays RUNNING in MLflow until runner sync ends it KILLED, with every metric it wrote', async () => {
+  const experiment = uniqueName('sigkill');
+  const runsDir = join(ctx.tmp!, uniqueName('killed'));
+  let killed: Promise<boolean> = Promise.resolve(false);
+  const result = await runCli(['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'train.epochs=500'], {
+    env: { MLFLOW_TRACKING_URI: ctx.server!.uri, MLFLOW_EXPERIMENT_NAME: experiment, RUNNER_NO_REEXEC: '1' },
+    onStart: (child) => (killed = interruptAfterMetrics(child, runsDir, 'quickstart', 3, 'SIGKILL')),
+  });
+  assert.ok(await killed, 'never saw metrics');
+  assert.is(result.signal, 'SIGKILL');
+  const runDir = join(runsDir, 'quickstart', readdirSync(join(runsDir, 'quickstart'))[0]!);
+  const owner = JSON.parse(readFileSync(join(runDir, 'owner.json'), 'utf8'));
+  assert.is(owner.host, hostname());
+  const left = readRunRecord(runDir)!;
+  assert.is(left.status, 'RUNNING');
+  assert.is((await client().getRun(left.run_id!))!.info.status, 'RUNNING', 'nobody closed it');
+
+  const res = await sync(runDir);
+  assert.is(res.code, 0);
+  assert.match(res.out, `closed  ${runDir}: process ${owner.pid} on ${hostname()}`);
+  assert.match(res.out, `so run ${left.run_id} ended KILLED at `);
+  const run = (await client().getRun(left.run_id!))!;
+  assert.is(run.info.status, 'KILLED');
+  assert.ok(Number(run.info.end_time) >= left.start_time, 'an end time at its last write');
+  assert.ok(run.data.metrics.length > 0, 'metrics present');
+  await assertHistoriesEqualFile(client(), left.run_id!, runDir);
+  assert.is(readRunRecord(runDir)!.status, 'KILLED');
+  assert.not.match((await sync(runDir)).out, 'closed', 'closed once');
 });
 
 test('a run that is still going is refused', async () => {
@@ -151,7 +213,7 @@ test('a run that is still going is refused', async () => {
       artifacts: [],
       synced: false,
       pid: child.pid,
-      host: (await import('node:os')).hostname(),
+      host: hostname(),
     });
     await sync(runDir).then(
       () => assert.unreachable(),
@@ -160,6 +222,16 @@ test('a run that is still going is refused', async () => {
         assert.match((error as Error).message, /still going/);
       },
     );
+    // Never tracked: its owner.json says who runs it. Among others, it is skipped and the rest synced.
+    const untracked = await offlineRunDir(uniqueName('live-untracked'), 5);
+    rmSync(join(untracked, 'summary.json'));
+    writeFileSync(join(untracked, 'owner.json'), JSON.stringify({ pid: child.pid, host: hostname() }));
+    const done = await offlineRunDir(basename(dirname(untracked)), 5);
+    const res = await sync(dirname(untracked), '--uri', ctx.server!.uri);
+    assert.is(res.code, 0);
+    assert.match(res.out, `skipped ${untracked}: The run in ${untracked} is still going (process ${child.pid} on ${hostname()})`);
+    assert.match(res.out, `synced  ${done} -> `);
+    assert.not.ok(existsSync(join(untracked, 'tracking.json')), 'nothing sent for the live run');
   } finally {
     child.kill();
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
+import type { SweepState } from '../../../runner/sweep/folder.ts';
 import { resolveConnection } from '../../../runner/tracking/auth.ts';
 import { MlflowClient, type Run } from '../../../runner/tracking/client.ts';
 import { fixture, writeTree } from '../../helpers/files.ts';
@@ -68,12 +69,8 @@ export async function sweepRuns(uri: string, experiment: string): Promise<{ pare
 }
 
 /** state.json of the sweep folder under `runsDir` (the only sweep of `name`). */
-export function readState(
-  runsDir: string,
-  name: string,
-  hash: string,
-): { trials: { index: number; state: string; epoch?: number; pid?: number }[] } {
-  return JSON.parse(readFileSync(join(runsDir, name, 'sweeps', hash.slice(0, 12), 'state.json'), 'utf8'));
+export function readState(runsDir: string, name: string, hash: string): SweepState {
+  return JSON.parse(readFileSync(join(runsDir, name, 'sweeps', hash.slice(0, 12), 'state.json'), 'utf8')) as SweepState;
 }
 
 /** Polls `check` every 200 ms until it returns a value (or throws after `timeoutMs`). */
