@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';

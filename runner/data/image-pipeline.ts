@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ImageAugmentation, ImageShape, Rng } from '../../components/augmentation/augmentation.ts';
+import type { ImageShape, Rng } from '../../components/augmentation/augmentation.ts';
 import { formatShape } from '../../components/augmentation/augmentation.ts';
 import { ConfigError, type ConfigIssue } from '../config/issues.ts';
 import { encodePng, Raster } from '../run/plot.ts';

@@ -1,5 +1,4 @@
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
-import type { TextDataset } from './types.ts';
 import { PAD_ID, SPECIAL_TOKENS, UNK_ID, Vocab } from './vocab.ts';
 
 /** The token ids of one part of the data under the part's own provisional vocabulary. */
