@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../runner/errors.ts';
+import { pidAlive } from '../../runner/run/owner.ts';
 
 /** The folder downloads are cached in: `$RUNNER_CACHE_DIR`, else `$XDG_CACHE_HOME/runner`, else `~/.cache/runner`. */
 export function defaultCacheDir(): string {
@@ -53,7 +54,8 @@ export async function download(options: DownloadOptions): Promise<string> {
     options.log?.(`${target} does not match its SHA-256; downloading it again`);
   }
   await mkdir(cacheDir, { recursive: true });
-  const partial = `${target}.partial-${process.pid}`;
+  await removeDeadPartials(target);
+  const partial = partialPath(target);
   const hash = createHash('sha256');
   options.log?.(`downloading ${url} to ${target}`);
   try {
@@ -82,6 +84,30 @@ export async function download(options: DownloadOptions): Promise<string> {
   if (expected) options.log?.(`verified ${target} (SHA-256 ${actual})`);
   else options.warn?.(`${url} was downloaded to ${target} without a checksum to verify; its SHA-256 is ${actual} (set sha256: to pin it).`);
   return target;
+}
+
+/** Where this process downloads `target` before it is complete: `<target>.partial-<pid>`. */
+export function partialPath(target: string): string {
+  return `${target}.partial-${process.pid}`;
+}
+
+/**
+ * Removes what downloads of `target` by processes that no longer run left behind (`<target>.partial-<pid>`, file
+ * or folder: a download killed hard cannot clean up after itself). Partials of live processes are theirs.
+ */
+export async function removeDeadPartials(target: string): Promise<void> {
+  const prefix = `${basename(target)}.partial-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid <= 0 || pidAlive(pid)) continue;
+    await rm(join(dirname(target), name), { recursive: true, force: true });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

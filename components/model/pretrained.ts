@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { FilePath } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
 import { closestName, defineComponent } from '../../runner/registry.ts';
-import { defaultCacheDir, download } from '../dataset/download.ts';
+import { defaultCacheDir, download, partialPath, removeDeadPartials } from '../dataset/download.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
 import type { BuiltModel, ModelContext } from './model.ts';
 
@@ -41,7 +41,8 @@ function parseModelJson(text: string, where: string): ModelJson & Required<Pick<
 export async function downloadModel(url: string, cacheDir = join(defaultCacheDir(), 'models')): Promise<string> {
   const target = join(cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
   if (existsSync(join(target, 'model.json'))) return target;
-  const partial = `${target}.partial-${process.pid}`;
+  await removeDeadPartials(target);
+  const partial = partialPath(target);
   try {
     const source = await download({ url, cacheDir: partial, fileName: 'model.json' });
     const json = parseModelJson(await readFile(source, 'utf8'), url);

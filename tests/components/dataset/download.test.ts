@@ -1,6 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { download, downloadStallSeconds } from '../../../components/dataset/download.ts';
@@ -108,6 +111,34 @@ test('a pretrained model URL whose weight file stalls leaves no model in the cac
     assert.match(error.message, '1000 bytes');
     assert.ok(!existsSync(cache) || readdirSync(cache).length === 0, `nothing kept: ${existsSync(cache) && readdirSync(cache)}`);
   } finally {
+    server.close();
+  }
+});
+
+test('what downloads killed hard left behind (file or folder) is removed by the next download; a live process keeps its own', async () => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  const server = await serve({
+    '/data.bin': (res) => res.writeHead(200).end(BODY),
+    '/m/model.json': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(MODEL_JSON),
+    '/m/w.bin': (res) => res.writeHead(200).end(BODY),
+  });
+  try {
+    const cache = tempDir();
+    writeFileSync(join(cache, `data.bin.partial-${dead}`), 'half a file');
+    writeFileSync(join(cache, `data.bin.partial-${live.pid}`), 'still coming');
+    await download({ url: `${server.url}/data.bin`, cacheDir: cache });
+    assert.equal(readdirSync(cache).sort(), ['data.bin', `data.bin.partial-${live.pid}`]);
+
+    const url = `${server.url}/m/model.json`;
+    const models = tempDir();
+    const name = createHash('sha256').update(url).digest('hex').slice(0, 16); // downloadModel's folder for url
+    mkdirSync(join(models, `${name}.partial-${dead}`));
+    writeFileSync(join(models, `${name}.partial-${dead}`, 'model.json'), '{');
+    assert.is(await downloadModel(url, models), join(models, name));
+    assert.equal(readdirSync(models), [name]);
+  } finally {
+    live.kill();
     server.close();
   }
 });
