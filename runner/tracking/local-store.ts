@@ -100,7 +100,8 @@ export function advertiseServer(server: MlflowServer): () => void {
 
 /**
  * The server advertised for this store, if its process is alive on this host and it answers /health. Its handle
- * does not own it: stop() only ends the watch; `exited` resolves once it stops answering.
+ * does not own it: stop() only ends the watch; `exited` resolves once its process has ended. (Not when /health is
+ * slow: a training step holds this process's event loop for seconds, which would make a healthy server look dead.)
  */
 export async function findAdvertisedServer(storeDir: string): Promise<MlflowServer | undefined> {
   let advert: Advert;
@@ -113,16 +114,11 @@ export async function findAdvertisedServer(storeDir: string): Promise<MlflowServ
   const url = new URL(advert.uri);
   let resolveExit!: (value: string) => void;
   const exited = new Promise<string>((r) => (resolveExit = r));
-  let misses = 0;
   const watch = setInterval(() => {
-    void healthy(advert.uri).then((ok) => {
-      misses = ok ? 0 : misses + 1;
-      if (misses >= 2) {
-        clearInterval(watch);
-        resolveExit('stopped answering');
-      }
-    });
-  }, 2000);
+    if (pidAlive(advert.pid)) return;
+    clearInterval(watch);
+    resolveExit('process ended');
+  }, 1000);
   watch.unref();
   return {
     uri: advert.uri,
