@@ -199,10 +199,12 @@ export function imageBatchSources(dataset: ImageDataset, steps: ImageSteps, seed
 
 /** Augmentation in a run's record: `augmentation_grid.png` before training, `data_wait.json` after it. */
 export function imageRunRecord(train: ImageBatchSource): DataRunRecord {
+  const augmentation = `augmentation: ${train.pipeline.describe()}`;
   return {
+    preparation: [augmentation],
     beforeTraining(run) {
       run.writeFile('augmentation_grid.png', train.sampleGrid({ seed: run.seed }));
-      run.info(`augmentation: ${train.pipeline.describe()} (samples: augmentation_grid.png)`);
+      run.info(`${augmentation} (samples: augmentation_grid.png)`);
     },
     afterTraining(run, epochs) {
       const wait = dataWaitReport(train.dataWait(), epochs);

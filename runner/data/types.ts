@@ -76,6 +76,8 @@ export interface RunFolderWriter {
 export interface DataRunRecord {
   /** Words added to the run's data log line, e.g. "vocabulary 20000". */
   details?: string;
+  /** Lines that say how the data is prepared (e.g. the augmentation steps), for `--dry-run` and the run's log. */
+  preparation?: string[];
   /** Called before training: writes the data's files and log lines. */
   beforeTraining?(run: RunFolderWriter): void;
   /** Called after training with the epoch records: writes what was measured during it. */

@@ -14,7 +14,7 @@ import type { PretrainedEmbedding } from '../../components/embedding/embedding.t
 import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
-import { ImageBatchSource, imageBatchSources } from '../data/image-pipeline.ts';
+import { imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { PreparedData } from '../data/types.ts';
 import type { BuildContext } from '../registry.ts';
@@ -125,14 +125,15 @@ export function disposeBuilt(built: BuiltExperiment): void {
 export function describeBuilt(built: BuiltExperiment): string {
   const lines: string[] = [];
   built.model.summary(100, undefined, (line: string) => lines.push(line));
-  const vocab = built.data.vocab ? `, vocabulary ${built.data.vocab.size}` : '';
+  const record = built.data.runRecord;
+  const details = record?.details ? `, ${record.details}` : '';
   lines.push(
     '',
     `data: ${built.data.train.count} training and ${built.data.test.count} test examples, ` +
-      `${built.data.classes.length} classes (${built.data.classes.join(', ')})${vocab}, input shape [${built.data.inputShape.join(', ')}]`,
+      `${built.data.classes.length} classes (${built.data.classes.join(', ')})${details}, input shape [${built.data.inputShape.join(', ')}]`,
   );
   if (built.embedding) lines.push(describeEmbedding(built.embedding));
-  if (built.data.train instanceof ImageBatchSource) lines.push(`augmentation: ${built.data.train.pipeline.describe()}`);
+  lines.push(...(record?.preparation ?? []));
   lines.push('', 'parameter groups:');
   for (const group of built.plan.groups) {
     const count = group.variables.reduce((n, v) => n + v.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);

@@ -158,9 +158,18 @@ test('end to end: runner run on an image folder writes the augmentation grid and
     - {type: normalize, scale: [-1, 1]}`),
   });
   const runs = join(dir, 'runs');
+  const dry = await runCli(['run', join(dir, 'ok.yaml'), '--runs-dir', runs, '--dry-run']);
+  assert.is(dry.code, 0, dry.stderr);
+  assert.match(
+    dry.stderr,
+    'augmentation: train: random_resized_crop → random_horizontal_flip → normalize; test: center_crop → normalize\n',
+  );
   const ok = await runCli(['run', join(dir, 'ok.yaml'), '--runs-dir', runs]);
   assert.is(ok.code, 0, ok.stderr);
-  assert.match(ok.stdout + ok.stderr, 'augmentation: train: random_resized_crop → random_horizontal_flip → normalize; test: center_crop → normalize');
+  assert.match(
+    ok.stdout + ok.stderr,
+    'augmentation: train: random_resized_crop → random_horizontal_flip → normalize; test: center_crop → normalize',
+  );
   const [runId] = readdirSync(join(runs, 'images-e2e'));
   const runDir = join(runs, 'images-e2e', runId!);
   const grid = PNG.sync.read(readFileSync(join(runDir, 'augmentation_grid.png')));
