@@ -1,6 +1,6 @@
 /** The sweep folder <runs-dir>/<name>/sweeps/<hash>/: each trial's resolved config and log, the matrix, the summary. */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { ProcessOwner } from '../run/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
@@ -88,6 +88,20 @@ export class SweepFolder {
       })),
     };
     writeSweepState(this.dir, state);
+  }
+
+  /**
+   * Writes state.json for a sweep one process owns (`runner sweep` without --trial, a sweep version of `runner
+   * watch`): with its status and where its parent run is tracked, so runner sync can close that parent if the
+   * process dies (it names itself in owner.json).
+   */
+  writeOwnedState(trials: TrialProgress[], parentRunId: string | undefined, target: TrackingTarget | undefined, status: RunStatus): void {
+    this.writeState(trials, {
+      sweep_hash: this.plan.hash,
+      parent_run_id: parentRunId ?? null,
+      status,
+      tracking: target?.kind === 'local' ? { ...target, store: relative(this.dir, target.store) } : target,
+    });
   }
 }
 

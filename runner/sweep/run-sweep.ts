@@ -1,6 +1,5 @@
 /** Runs a planned sweep: finds what already finished, runs the rest as processes, records everything under one parent run. */
 import { availableParallelism } from 'node:os';
-import { relative } from 'node:path';
 import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../run/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import type { Device } from '../backend/select.ts';
@@ -116,16 +115,11 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       );
     }
     let sweepStatus: RunStatus = 'RUNNING';
-    const target = records.target;
+    // Whole sweeps only own their parent: of --trial K processes, the last one to end closes it.
     const saveState = () =>
-      folder.writeState(trials, {
-        sweep_hash: plan.hash,
-        parent_run_id: records.parentRunId ?? null,
-        // Whole sweeps only: a --trial K process does not own the parent (the last one to end closes it).
-        ...(only === undefined
-          ? { status: sweepStatus, tracking: target?.kind === 'local' ? { ...target, store: relative(folder.dir, target.store) } : target }
-          : {}),
-      });
+      only === undefined
+        ? folder.writeOwnedState(trials, records.parentRunId, records.target, sweepStatus)
+        : folder.writeState(trials, { sweep_hash: plan.hash, parent_run_id: records.parentRunId ?? null });
     const refresh = () => {
       display.setHeader(header());
       display.update(only === undefined ? trials : selected);

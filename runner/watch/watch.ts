@@ -9,6 +9,8 @@ import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics
 import type { ConfigOverride } from '../config/load.ts';
 import { flattenLeaves } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
+import { writeOwner } from '../run/owner.ts';
+import type { RunStatus } from '../tracking/client.ts';
 import { changeLine, counts } from '../sweep/display.ts';
 import { displayPath } from '../sweep/emit.ts';
 import { SweepFolder } from '../sweep/folder.ts';
@@ -240,12 +242,20 @@ class WatchSession {
       : await openRecords({ ...plan, tracking: { ...plan.tracking, enabled: false } }, { runsDir: this.#options.runsDir, folder, log }); // one run: no parent
     const entry: PlanEntry = { plan, folder, records, trials: [], finalized: false };
     this.#entries.set(plan.hash, entry);
+    if (plan.sweep) writeOwner(folder.dir); // this process owns the version's parent run (runner sync closes it if we die)
+    this.#saveState(entry, 'RUNNING');
     return entry;
+  }
+
+  /** state.json of a sweep version: its trials, parent run and status (single runs have their run folder). */
+  #saveState(entry: PlanEntry, status: RunStatus): void {
+    if (entry.plan.sweep) entry.folder.writeOwnedState(entry.trials, entry.records.parentRunId, entry.records.target, status);
   }
 
   #onChange(): void {
     const entry = this.#current;
     if (!entry) return;
+    if (!entry.finalized) this.#saveState(entry, 'RUNNING');
     for (const other of this.#entries.values()) this.#finalizeIfEnded(other);
     for (const trial of entry.trials) {
       const line = `${trial.state}`;
@@ -270,6 +280,7 @@ class WatchSession {
   async #finalize(entry: PlanEntry, status: SweepStatus): Promise<void> {
     try {
       await entry.records.finalize(entry.trials, status);
+      this.#saveState(entry, status);
     } catch (error) {
       this.#status.print(`watch: could not record the sweep's summary: ${(error as Error).message}`);
     }

@@ -1,12 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, type CliResult } from '../../helpers/cli.ts';
 import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
-import { experimentRuns, sweepFile, sweepRuns, tagOf, waitFor } from '../sweep/fixture.ts';
+import { experimentRuns, mlflow, sweepFile, sweepRuns, tagOf, waitFor } from '../sweep/fixture.ts';
 
 const ctx: { server?: TestServer } = {};
 const uri = () => ctx.server!.uri;
@@ -129,6 +130,36 @@ test('a watched sweep re-runs only the trials whose config changed; an extended 
     parents.every((p) => p.info.status === 'FINISHED'),
     parents.map((p) => p.info.status).join(),
   );
+});
+
+test('a watch killed hard leaves its sweep parent RUNNING until runner sync finds its process gone', async () => {
+  const dir = tempDir();
+  const runsDir = join(dir, 'runs');
+  const name = uniqueName('watch-killed');
+  const file = sweepFile(dir, {
+    name,
+    uri: uri(),
+    train: '{epochs: 5000, max_steps_per_epoch: 1, log_every_steps: 1}',
+    sweep: '  matrix:\n    optimizer.lr: [0.01]',
+  });
+  const watch = startWatch([file, '--runs-dir', runsDir]);
+  const child = await watch.child;
+  const trial = await waitFor('the trial to train', async () => {
+    const { children } = await sweepRuns(uri(), name);
+    return children.length === 1 && children[0]!.info.status === 'RUNNING' ? children[0]! : undefined;
+  });
+  const parentId = tagOf(trial, 'mlflow.parentRunId')!;
+  child.kill('SIGKILL');
+  assert.is((await watch.done).signal, 'SIGKILL');
+  await waitFor('the trial to end (its watch is gone)', async () =>
+    (await mlflow(uri()).getRun(trial.info.run_id))!.info.status === 'KILLED' ? true : undefined,
+  );
+  assert.is((await mlflow(uri()).getRun(parentId))!.info.status, 'RUNNING');
+  const synced = await runCli(['sync', join(runsDir, name)]);
+  assert.is(synced.code, 0, synced.stderr);
+  assert.match(synced.stdout, `process ${child.pid} on ${hostname()}`);
+  assert.match(synced.stdout, `so its parent run ${parentId} ended KILLED at `);
+  assert.is((await mlflow(uri()).getRun(parentId))!.info.status, 'KILLED');
 });
 
 test.run();
