@@ -19,3 +19,15 @@ ${extra}`,
   });
   return loadConfig(join(dir, 'experiment.yaml'), sets.map(parseSetOption));
 }
+
+/** Files every finished text run leaves in its run folder (and uploads as artifacts). */
+export const TEXT_RUN_FILES = [
+  'config.yaml',
+  'vocab.txt',
+  'metrics.jsonl',
+  'summary.json',
+  'model/model.json',
+  'model/weights.bin',
+  'classification_report.json',
+  'training_curves.png',
+];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { resolveConnection } from '../../../runner/tracking/auth.ts';
 import { MlflowClient, type Run } from '../../../runner/tracking/client.ts';
 import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
+import { TEXT_RUN_FILES } from '../../helpers/experiment.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { getTestServer, uniqueName, type TestServer } from '../../helpers/mlflow.ts';
 import { assertHistoriesEqualFile } from '../tracking/run-sim.ts';
@@ -58,17 +59,7 @@ test('a quick-start run appears in MLflow with params, full metric histories, ta
   const points = await assertHistoriesEqualFile(client, run.info.run_id, runDir);
   assert.ok(points > 20, `${points} metric points`);
   const files = (await client.listArtifactFiles(run.info.run_id)).map((f) => f.path);
-  for (const file of [
-    'config.yaml',
-    'vocab.txt',
-    'metrics.jsonl',
-    'summary.json',
-    'model/model.json',
-    'model/weights.bin',
-    'training_curves.png',
-  ]) {
-    assert.ok(files.includes(file), `artifact ${file} (have ${files.join(', ')})`);
-  }
+  for (const file of TEXT_RUN_FILES) assert.ok(files.includes(file), `artifact ${file} (have ${files.join(', ')})`);
 });
 
 test('Ctrl-C during training: the MLflow run ends KILLED with the metrics so far', async () => {

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
+import { TEXT_RUN_FILES } from '../../helpers/experiment.ts';
 import { tempDir } from '../../helpers/files.ts';
 
 function onlyRunDir(runsDir: string, experiment: string): string {
@@ -22,17 +23,7 @@ test('runner run configs/quickstart.yaml: trains on the native backend and write
   const result = await runCli(['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'tracking=false']);
   assert.is(result.code, 0, result.stderr);
   const runDir = onlyRunDir(runsDir, 'quickstart');
-  for (const file of [
-    'config.yaml',
-    'vocab.txt',
-    'metrics.jsonl',
-    'summary.json',
-    'model/model.json',
-    'model/weights.bin',
-    'classification_report.json',
-  ]) {
-    assert.ok(existsSync(join(runDir, file)), `${file} missing`);
-  }
+  for (const file of TEXT_RUN_FILES) assert.ok(existsSync(join(runDir, file)), `${file} missing`);
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
   assert.is(summary.status, 'FINISHED');
   assert.is(summary.epochs_completed, 5);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, type CliResult } from '../../helpers/cli.ts';
-import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
+import { tempDir, writeTree } from '../../helpers/files.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
-import { experimentRuns, mlflow, sweepFile, sweepRuns, tagOf, waitFor } from '../sweep/fixture.ts';
+import { experimentRuns, mlflow, sweepFile, sweepRuns, tagOf, tinyExperimentYaml, waitFor } from '../sweep/fixture.ts';
 
 const ctx: { server?: TestServer } = {};
 const uri = () => ctx.server!.uri;
@@ -42,17 +42,8 @@ function printed(watch: { stderr: () => string }, text: string, times = 1): Prom
 test('valid, invalid and no-op edits: only a changed config stops the run (KILLED) and starts a new one', async () => {
   const dir = tempDir();
   const name = uniqueName('watch');
-  const config = (epochs: number, lr: string, extra = '') => `name: ${name}
-seed: 3
-data:
-  dataset: {type: text_folder, path: ${JSON.stringify(fixture('sentences'))}}
-  max_len: 24
-  batch_size: 32
-model: {type: textcnn, embed_size: 8, kernel_sizes: [2], num_channels: [4]}
-optimizer: {type: adam, lr: ${lr}}
-train: {epochs: ${epochs}, max_steps_per_epoch: 1, log_every_steps: 1}
-tracking: {uri: ${JSON.stringify(uri())}}
-${extra}`;
+  const config = (epochs: number, lr: string, extra = '') =>
+    tinyExperimentYaml({ name, uri: uri(), lr, train: `{epochs: ${epochs}, max_steps_per_epoch: 1, log_every_steps: 1}` }) + extra;
   writeTree(dir, { 'x.yaml': config(5000, '0.01') });
   const file = join(dir, 'x.yaml');
   const watch = startWatch([file, '--runs-dir', join(dir, 'runs')]);

@@ -20,24 +20,25 @@ export interface SweepFileOptions {
   file?: string;
 }
 
-/** Writes a sweep config on the sentence fixture (a tiny TextCNN) into `dir`; returns its path. */
-export function sweepFile(dir: string, options: SweepFileOptions): string {
-  const file = options.file ?? 'sweep.yaml';
-  writeTree(dir, {
-    [file]: `name: ${options.name}
+/** An experiment on the sentence fixture (a tiny TextCNN) as YAML; `train` is the train section (flow mapping). */
+export function tinyExperimentYaml(options: { name: string; uri: string | false; train?: string; lr?: string }): string {
+  return `name: ${options.name}
 seed: 3
 data:
   dataset: {type: text_folder, path: ${JSON.stringify(fixture('sentences'))}}
   max_len: 24
   batch_size: 32
 model: {type: textcnn, embed_size: 8, kernel_sizes: [2], num_channels: [4]}
-optimizer: {type: adam, lr: 0.01}
+optimizer: {type: adam, lr: ${options.lr ?? '0.01'}}
 train: ${options.train ?? '{epochs: 1, log_every_steps: 5}'}
 tracking: ${options.uri === false ? 'false' : `{uri: ${JSON.stringify(options.uri)}}`}
-sweep:
-${options.sweep}
-`,
-  });
+`;
+}
+
+/** Writes a sweep config on the sentence fixture (a tiny TextCNN) into `dir`; returns its path. */
+export function sweepFile(dir: string, options: SweepFileOptions): string {
+  const file = options.file ?? 'sweep.yaml';
+  writeTree(dir, { [file]: `${tinyExperimentYaml(options)}sweep:\n${options.sweep}\n` });
   return join(dir, file);
 }
 
