@@ -7,7 +7,7 @@ import { planSweep } from '../../../runner/sweep/plan.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { fixture, tempDir } from '../../helpers/files.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
-import { mlflow, readState, sweepFile, sweepRuns, tagOf, waitFor } from '../sweep/fixture.ts';
+import { mlflow, newSweep, readState, sweepFile, sweepRuns, tagOf, UNTIL_STOPPED, waitFor } from '../sweep/fixture.ts';
 
 const ctx: { server?: TestServer } = {};
 const uri = () => ctx.server!.uri;
@@ -78,11 +78,7 @@ test('fail_fast: the first failed trial cancels the rest (tracking off)', async 
 });
 
 test('4 trials, 2 at a time, nested under one parent; a trial killed mid-way is the only one rerun; then all are skipped', async () => {
-  const dir = tempDir();
-  const runsDir = join(dir, 'runs');
-  const name = uniqueName('sweep4');
-  const file = sweepFile(dir, {
-    name,
+  const { runsDir, name, file } = newSweep('sweep4', {
     uri: uri(),
     train: TRAIN,
     sweep: `  matrix:
@@ -205,13 +201,9 @@ test('--trial K from two processes at once (one through JOB_COMPLETION_INDEX): o
 });
 
 test('Ctrl-C stops every trial cleanly: children and parent end KILLED', async () => {
-  const dir = tempDir();
-  const runsDir = join(dir, 'runs');
-  const name = uniqueName('interrupt');
-  const file = sweepFile(dir, {
-    name,
+  const { runsDir, name, file } = newSweep('interrupt', {
     uri: uri(),
-    train: '{epochs: 200, max_steps_per_epoch: 1, log_every_steps: 1}',
+    train: UNTIL_STOPPED,
     sweep: '  matrix:\n    optimizer.lr: [0.01, 0.02]\n  max_parallel: 2',
   });
   const plan = planSweep(file);
@@ -236,13 +228,9 @@ test('Ctrl-C stops every trial cleanly: children and parent end KILLED', async (
 });
 
 test('a sweep process killed hard: its trial notices (stdin closes) and ends KILLED on its own', async () => {
-  const dir = tempDir();
-  const runsDir = join(dir, 'runs');
-  const name = uniqueName('orphan');
-  const file = sweepFile(dir, {
-    name,
+  const { runsDir, name, file } = newSweep('orphan', {
     uri: uri(),
-    train: '{epochs: 300, max_steps_per_epoch: 1, log_every_steps: 1}',
+    train: UNTIL_STOPPED,
     sweep: '  matrix:\n    seed: [1]',
   });
   const plan = planSweep(file);
@@ -280,10 +268,7 @@ test('a sweep process killed hard: its trial notices (stdin closes) and ends KIL
 });
 
 test('a sweep killed hard is reported when it runs again, which continues its parent and closes it at the end', async () => {
-  const dir = tempDir();
-  const runsDir = join(dir, 'runs');
-  const name = uniqueName('revive');
-  const file = sweepFile(dir, { name, uri: uri(), train: TRAIN, sweep: '  matrix:\n    seed: [1, 2]' });
+  const { runsDir, name, file } = newSweep('revive', { uri: uri(), train: TRAIN, sweep: '  matrix:\n    seed: [1, 2]' });
   const plan = planSweep(file);
   let sweepPid = 0;
   const first = await runCli(['sweep', file, '--runs-dir', runsDir], {

@@ -7,7 +7,17 @@ import * as assert from 'uvu/assert';
 import { runCli, type CliResult } from '../../helpers/cli.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
-import { experimentRuns, mlflow, sweepFile, sweepRuns, tagOf, tinyExperimentYaml, waitFor } from '../sweep/fixture.ts';
+import {
+  experimentRuns,
+  mlflow,
+  newSweep,
+  sweepFile,
+  sweepRuns,
+  tagOf,
+  tinyExperimentYaml,
+  UNTIL_STOPPED,
+  waitFor,
+} from '../sweep/fixture.ts';
 
 const ctx: { server?: TestServer } = {};
 const uri = () => ctx.server!.uri;
@@ -124,13 +134,9 @@ test('a watched sweep re-runs only the trials whose config changed; an extended 
 });
 
 test('a watch killed hard leaves its sweep parent RUNNING until runner sync finds its process gone', async () => {
-  const dir = tempDir();
-  const runsDir = join(dir, 'runs');
-  const name = uniqueName('watch-killed');
-  const file = sweepFile(dir, {
-    name,
+  const { runsDir, name, file } = newSweep('watch-killed', {
     uri: uri(),
-    train: '{epochs: 5000, max_steps_per_epoch: 1, log_every_steps: 1}',
+    train: UNTIL_STOPPED,
     sweep: '  matrix:\n    optimizer.lr: [0.01]',
   });
   const watch = startWatch([file, '--runs-dir', runsDir]);

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import type { SweepState } from '../../../runner/sweep/folder.ts';
 import { resolveConnection } from '../../../runner/tracking/auth.ts';
 import { MlflowClient, type Run } from '../../../runner/tracking/client.ts';
-import { fixture, writeTree } from '../../helpers/files.ts';
+import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
+import { uniqueName } from '../../helpers/mlflow.ts';
 
 /** Options of sweepFile. */
 export interface SweepFileOptions {
@@ -40,6 +41,16 @@ export function sweepFile(dir: string, options: SweepFileOptions): string {
   const file = options.file ?? 'sweep.yaml';
   writeTree(dir, { [file]: `${tinyExperimentYaml(options)}sweep:\n${options.sweep}\n` });
   return join(dir, file);
+}
+
+/** A train section that runs until the test stops it: one step per epoch, a metric every step. */
+export const UNTIL_STOPPED = '{epochs: 5000, max_steps_per_epoch: 1, log_every_steps: 1}';
+
+/** A sweep file in a fresh folder, under a unique experiment name `prefix-…`, and the runs folder to use. */
+export function newSweep(prefix: string, options: Omit<SweepFileOptions, 'name'>): { runsDir: string; name: string; file: string } {
+  const dir = tempDir();
+  const name = uniqueName(prefix);
+  return { runsDir: join(dir, 'runs'), name, file: sweepFile(dir, { ...options, name }) };
 }
 
 /** A REST client for the test server. */
