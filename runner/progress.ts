@@ -47,14 +47,16 @@ export class Progress {
     this.drawn = true;
   }
 
-  /** Prints the epoch summary line. */
-  epoch(record: MetricRecord, epochs: number): void {
+  /** Prints the epoch summary line (`*` marks a new best epoch by the monitor). */
+  epoch(record: MetricRecord, epochs: number, improved = false): void {
     if (this.quiet) return;
     this.clear();
     const m = record.metrics;
     this.out.write(
       `epoch ${record.epoch}/${epochs}: train loss ${m.train_loss?.toFixed(4)} acc ${m.train_accuracy?.toFixed(4)}` +
-        ` | test loss ${m.test_loss?.toFixed(4)} acc ${m.test_accuracy?.toFixed(4)}` +
+        (m.val_loss !== undefined ? ` | val loss ${m.val_loss.toFixed(4)} acc ${m.val_accuracy?.toFixed(4)}` : '') +
+        (m.test_loss !== undefined ? ` | test loss ${m.test_loss.toFixed(4)} acc ${m.test_accuracy?.toFixed(4)}` : '') +
+        (improved ? ' *' : '') +
         ` | ${m.examples_per_sec?.toFixed(1)} ex/s, ${m.epoch_time_s?.toFixed(1)} s\n`,
     );
   }

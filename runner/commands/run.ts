@@ -4,6 +4,7 @@ import { loadConfig, parseSetOption } from '../config/load.ts';
 import { UserError, exitCodeOf } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { runExperiment } from '../run/run-experiment.ts';
+import { planResume, type ResumePlan } from '../run/resume.ts';
 import { hasSweep } from '../sweep/plan.ts';
 import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
@@ -20,6 +21,7 @@ export const command: Command = {
   name: 'run',
   summary: 'Train the experiment a config describes (or print what it would build, with --dry-run).',
   help: `Usage: runner run <config.yaml> [options]
+       runner run --resume <run-folder> [--force]
 
 Validates the config, builds its components, trains on the fastest backend present and writes
 runs/<name>/<run-id>/ (config.yaml, vocab.txt, metrics.jsonl, model/, summary.json).
@@ -29,11 +31,16 @@ Options:
   --set <path=value>   Override a config value (repeatable); the value is YAML: --set optimizer.lr=0.003
   --dry-run            Print the resolved config, the model and its parameter groups, then exit
   --runs-dir <dir>     Where run folders go (default: $RUNNER_RUNS_DIR or ./runs)
+  --resume <run-folder>
+                       Continue a KILLED, FAILED or killed-hard run from its last checkpoint, in the same run
+                       folder and MLflow run; it ends as an uninterrupted run would have
+  --force              With --resume: continue even though the config file changed since (recorded in the run)
   --quiet              Only warnings and errors
   --debug              Show stack traces of errors
 
 Exit codes: 0 finished, 1 the run failed (e.g. the loss became NaN), 2 bad input, 130 interrupted.
-Ctrl-C (or SIGTERM) stops after the current step; the run ends KILLED with its metrics on disk.
+Ctrl-C (or SIGTERM) stops after the current step; the run ends KILLED with its metrics on disk and a
+checkpoint of its last completed epoch in checkpoints/last (runner run --resume continues it).
 
 Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
   async run(argv) {
@@ -42,23 +49,37 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
       'dry-run': { type: 'boolean' },
       'runs-dir': { type: 'string' },
       quiet: { type: 'boolean' },
+      resume: { type: 'string' },
+      force: { type: 'boolean' },
     });
-    if (positionals.length !== 1)
-      throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
+    const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
+    let resume: ResumePlan | undefined;
+    if (values.resume !== undefined) {
+      if (positionals.length > 0 || values.set || values['dry-run'] || values['runs-dir']) {
+        throw new UserError(
+          `runner run --resume takes only the run folder (and --force): the config, its overrides and the runs folder are the run's own. See 'runner run --help'.`,
+        );
+      }
+      resume = planResume(values.resume, { force: values.force ?? false, warn: (m) => progress.warn(m) });
+    } else {
+      if (values.force) throw new UserError(`--force goes with --resume. See 'runner run --help'.`);
+      if (positionals.length !== 1)
+        throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
+    }
     const overrides = (values.set ?? []).map(parseSetOption);
     // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
-    if (hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
-    const loaded = loadConfig(positionals[0]!, overrides);
-    const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
+    if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
+    const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
     const outcome = await withInterrupts(
       (message) => progress.warn(message),
       (signal) =>
         withConfigLocations(loaded, () =>
           runExperiment(loaded, {
-            runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
+            runsDir: resume?.runsDir ?? (values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir()),
             progress,
             dryRun: values['dry-run'] ?? false,
             signal,
+            resume: resume?.point,
           }),
         ),
     );
@@ -72,8 +93,9 @@ Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
       return exitCodeOf(outcome.error);
     }
     const m = outcome.metrics;
+    const selected = m.best_epoch !== undefined ? ` (the model of epoch ${m.best_epoch}, selected by ${outcome.monitor?.metric})` : '';
     progress.info(
-      `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}; run folder ${outcome.runDir}`,
+      `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}${selected}; run folder ${outcome.runDir}`,
     );
     return 0;
   },

@@ -25,6 +25,8 @@ export interface LoadedConfig {
   config: ExperimentConfig;
   /** Every config file read (the file and all it extends), for watchers. */
   files: string[];
+  /** The `--set` overrides applied on top of the files (recorded in checkpoints, so --resume can load the same config). */
+  overrides: ConfigOverride[];
   /** Locates issues found later (while building components) in the files or overrides. */
   locate(issues: ConfigIssue[]): Diagnostic[];
 }
@@ -77,7 +79,7 @@ export function loadConfig(file: string, overrides: ConfigOverride[] = []): Load
   };
   const { config, issues } = validateExperiment(merged, baseDir);
   if (!config) throw new ConfigDiagnosticsError(locate(issues));
-  return { file: absolute, config, files: sources.map((s) => s.file), locate };
+  return { file: absolute, config, files: sources.map((s) => s.file), overrides, locate };
 }
 
 /** Reads a file and the files it extends (depth first), merging bases under it. */

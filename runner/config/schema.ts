@@ -114,7 +114,46 @@ export const TrainSchema = Type.Object(
     max_steps_per_epoch: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Stop each epoch early after this many steps (smoke tests).' }),
     ),
-    save_model: Type.Boolean({ default: true, description: 'Save the final model to the run folder.' }),
+    save_model: Type.Boolean({ default: true, description: 'Save the final model (the selected epoch\'s weights) to the run folder.' }),
+    eval_test_every_epoch: Type.Boolean({
+      default: false,
+      description:
+        'Also evaluate the test split after every epoch (test_* metrics per epoch, as the d2l lessons print). ' +
+        'Otherwise the test split is evaluated once, at the end, on the model that is kept.',
+    }),
+    monitor: Type.Optional(
+      Type.Object(
+        {
+          metric: Type.String({
+            minLength: 1,
+            description: 'An epoch metric: val_loss, val_accuracy, train_loss, train_accuracy (test_* only with eval_test_every_epoch).',
+          }),
+          goal: Type.Optional(
+            StringEnum(['minimize', 'maximize'], { description: 'Which way is better (default: minimize for *loss*, else maximize).' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'The metric that picks the best epoch, drives early stopping and reduce_on_plateau (default: val_loss, minimize, ' +
+            'when there is a validation split).',
+        },
+      ),
+    ),
+    restore_best: Type.Optional(
+      Type.Boolean({
+        description: "Put the best epoch's weights back at the end, before the test evaluation and saving (default: true when there is a monitor).",
+      }),
+    ),
+    early_stopping: Type.Optional(
+      Type.Object(
+        {
+          patience: Type.Integer({ minimum: 0, default: 3, description: 'Epochs without improvement before training stops.' }),
+          min_delta: Type.Number({ minimum: 0, default: 0, description: 'Smallest change of the monitored metric that counts as improvement.' }),
+        },
+        { additionalProperties: false, description: 'Stop when the monitored metric stops improving (Keras EarlyStopping semantics).' },
+      ),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'The training loop.' },
 );

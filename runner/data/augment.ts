@@ -4,7 +4,7 @@ import type { Augmentation, ImageAugmentation, Rng, TextAugmentation } from '../
 import { ConfigError } from '../config/issues.ts';
 import { UserError } from '../errors.ts';
 import type { BuildContext } from '../registry.ts';
-import { seededRandom } from '../train/random.ts';
+import { seededRandom, type RandomStream } from '../train/random.ts';
 import type { Batch, BatchSource } from './batches.ts';
 
 /** One built step of `data.augmentation`, with its index in that list (for located errors). */
@@ -49,7 +49,7 @@ export function stepsOfKind<K extends Augmentation['kind']>(
 }
 
 /** The seeded stream every random augmentation of a run draws from (separate from shuffling and init). */
-export function augmentationRandom(seed: number): Rng {
+export function augmentationRandom(seed: number): RandomStream {
   return seededRandom((seed ^ 0x0a06) >>> 0);
 }
 
@@ -63,7 +63,17 @@ export class AugmentedBatchSource implements BatchSource {
   constructor(
     private readonly inner: BatchSource,
     private readonly augment: (x: tf.Tensor) => tf.Tensor,
+    /** The stream `augment` draws from, saved in checkpoints. */
+    private readonly random?: RandomStream,
   ) {}
+
+  randomState(): number | undefined {
+    return this.random?.state();
+  }
+
+  restoreRandomState(state: number): void {
+    this.random?.restore(state);
+  }
 
   get count(): number {
     return this.inner.count;

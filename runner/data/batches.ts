@@ -19,6 +19,10 @@ export interface BatchSource {
   batch(indices: Int32Array, training: boolean): Batch;
   /** Releases tensors the source holds. */
   dispose(): void;
+  /** Position of the random stream its training batches draw from (augmentation), for checkpoints; absent when none. */
+  randomState?(): number | undefined;
+  /** Puts that stream back where `randomState()` said (exact resume). */
+  restoreRandomState?(state: number): void;
 }
 
 /** A source over one in-memory tensor of inputs `[count, ...]`: batches are gathered on the backend. */

@@ -3,7 +3,7 @@ import type { ImageShape, Rng } from '../../components/augmentation/augmentation
 import { formatShape } from '../../components/augmentation/augmentation.ts';
 import { ConfigError, type ConfigIssue } from '../config/issues.ts';
 import { encodePng, Raster } from '../run/plot.ts';
-import { seededRandom } from '../train/random.ts';
+import { seededRandom, type RandomStream } from '../train/random.ts';
 import { augmentationRandom, type ImageSteps } from './augment.ts';
 import type { Batch, BatchSource } from './batches.ts';
 import type { DataRunRecord, ImageDataset, ImageSplit, PreparedData } from './types.ts';
@@ -99,7 +99,7 @@ export class ImageBatchSource implements BatchSource {
   readonly count: number;
   readonly labels: Int32Array;
   private readonly imageBytes: number;
-  private readonly random: Rng;
+  private readonly random: RandomStream;
   private readonly wait: DataWait = { seconds: 0, batches: 0 };
 
   constructor(
@@ -113,6 +113,14 @@ export class ImageBatchSource implements BatchSource {
     this.count = split.labels.length;
     this.imageBytes = storedShape[0] * storedShape[1] * storedShape[2];
     this.random = augmentationRandom(seed);
+  }
+
+  randomState(): number {
+    return this.random.state();
+  }
+
+  restoreRandomState(state: number): void {
+    this.random.restore(state);
   }
 
   /** The stored images at `indices` as float32 `[n, h, w, c]` in [0, 255] (no steps applied). */

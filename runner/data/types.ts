@@ -53,6 +53,8 @@ export interface PreparedData {
   /** The vocabulary, for text data. */
   vocab?: Vocab;
   train: BatchSource;
+  /** Held out for model selection (best epoch, early stopping, sweeps); absent when the config has no validation split. */
+  validation?: BatchSource;
   test: BatchSource;
   /** Seconds spent reading and preparing the data. */
   dataSeconds: number;

@@ -86,8 +86,10 @@ export async function prepareData(config: ExperimentConfig, context: BuildContex
     tokenizerConfig,
   });
   const sources = textBatchSources(encoded);
-  if (textSteps.length > 0)
-    sources.train = new AugmentedBatchSource(sources.train, textAugmenter(textSteps, augmentationRandom(config.seed)));
+  if (textSteps.length > 0) {
+    const random = augmentationRandom(config.seed);
+    sources.train = new AugmentedBatchSource(sources.train, textAugmenter(textSteps, random), random);
+  }
   return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
 }
 

@@ -4,8 +4,10 @@ import { deflateSync } from 'node:zlib';
 export interface EpochPoint {
   epoch: number;
   train_loss?: number;
+  val_loss?: number;
   test_loss?: number;
   train_accuracy?: number;
+  val_accuracy?: number;
   test_accuracy?: number;
 }
 
@@ -14,8 +16,9 @@ type Rgb = readonly [number, number, number];
 const WHITE: Rgb = [255, 255, 255];
 const BLACK: Rgb = [0, 0, 0];
 const GRID: Rgb = [228, 228, 228];
-/** Series colours: train (blue) and test (orange). */
+/** Series colours: train (blue), validation (green) and test (orange). */
 export const TRAIN_COLOR: Rgb = [31, 119, 180];
+export const VAL_COLOR: Rgb = [44, 160, 44];
 export const TEST_COLOR: Rgb = [255, 127, 14];
 
 /** An RGB raster with the few drawing operations the plot needs. */
@@ -189,7 +192,7 @@ function panel(raster: Raster, box: { x: number; y: number; w: number; h: number
   }
 }
 
-/** The training-curve image: loss (left) and accuracy (right) per epoch, train and test; an RGB raster. */
+/** The training-curve image: loss (left) and accuracy (right) per epoch, train, validation and test; an RGB raster. */
 export function drawTrainingCurves(points: readonly EpochPoint[], width = 960, height = 380): Raster {
   const raster = new Raster(width, height);
   const epochs = points.map((p) => p.epoch);
@@ -203,14 +206,20 @@ export function drawTrainingCurves(points: readonly EpochPoint[], width = 960, h
     raster,
     { x: 0, y: 0, w: half, h: height },
     'loss',
-    [seriesOf('train_loss', 'train', TRAIN_COLOR), seriesOf('test_loss', 'test', TEST_COLOR)],
+    [seriesOf('train_loss', 'train', TRAIN_COLOR), seriesOf('val_loss', 'val', VAL_COLOR), seriesOf('test_loss', 'test', TEST_COLOR)].filter(
+      (series) => series.points.length > 0,
+    ),
     epochs,
   );
   panel(
     raster,
     { x: half, y: 0, w: width - half, h: height },
     'accuracy',
-    [seriesOf('train_accuracy', 'train', TRAIN_COLOR), seriesOf('test_accuracy', 'test', TEST_COLOR)],
+    [
+      seriesOf('train_accuracy', 'train', TRAIN_COLOR),
+      seriesOf('val_accuracy', 'val', VAL_COLOR),
+      seriesOf('test_accuracy', 'test', TEST_COLOR),
+    ].filter((series) => series.points.length > 0),
     epochs,
   );
   return raster;

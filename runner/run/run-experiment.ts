@@ -6,11 +6,17 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
+import { resolveLifecycle } from '../train/lifecycle.ts';
+import type { Monitor } from '../train/selection.ts';
+import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
+import type { TrainingState } from '../train/loop.ts';
+import { ConfigError } from '../config/issues.ts';
+import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
 import { buildExperiment, describeBuilt, disposeBuilt, type BuiltExperiment } from './build.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
 import { RunFolder } from './run-folder.ts';
@@ -30,6 +36,20 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives the run folder as soon as it exists (tests, sweeps). */
   onRunFolder?(folder: RunFolder): void;
+  /** Continue an interrupted run in its own folder and MLflow run, from its last checkpoint (see resume.ts). */
+  resume?: ResumePoint;
+}
+
+/** Where a resumed run continues: its folder and the checkpoint read from it. */
+export interface ResumePoint {
+  runDir: string;
+  checkpoint: LoadedCheckpoint<TrainingState>;
+}
+
+/** What every checkpoint of a run records besides the training state: how to load the same config again. */
+export interface RunCheckpointInfo {
+  config: { file: string; overrides: Array<{ path: (string | number)[]; value: unknown; origin: string }>; hash: string };
+  mlflow_run_id?: string;
 }
 
 /** What a run produced. */
@@ -39,6 +59,8 @@ export interface RunOutcome {
   runId?: string;
   metrics: Record<string, number>;
   backend: BackendReport;
+  /** The metric that selected the kept epoch, when there was one. */
+  monitor?: Monitor;
   error?: unknown;
 }
 
@@ -49,8 +71,14 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
   const backend = await selectBackend(config.train.device, { warn: (m) => progress.warn(m) });
   progress.info(`backend: ${describeBackend(backend)}`);
   const context = { configDir: loaded.file.replace(/[/\\][^/\\]*$/, ''), warn: (m: string) => progress.warn(m) };
+  const lifecycle = resolveLifecycle(config);
+  const lifecycleErrors = lifecycle.issues.filter((i) => i.severity !== 'warning');
+  if (lifecycleErrors.length > 0) throw new ConfigError(lifecycleErrors);
+  for (const warning of loaded.locate(lifecycle.issues.filter((i) => i.severity === 'warning')))
+    progress.warn(`${formatWhere(warning)} ${warning.message}`);
+  const { resume } = options;
 
-  return withSeededMathRandom(config.seed, async () => {
+  return withSeededMathRandom(config.seed, async (mathRandom) => {
     if (options.dryRun) {
       const built = await buildExperiment(config, context);
       for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
@@ -58,8 +86,10 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       disposeBuilt(built);
       return { status: 'DRY_RUN', metrics: {}, backend };
     }
-    const folder = new RunFolder(options.runsDir, config.name);
+    const folder = resume ? RunFolder.existing(resume.runDir) : new RunFolder(options.runsDir, config.name);
     options.onRunFolder?.(folder);
+    // A resumed run drops what the interrupted process logged after its last checkpoint: the same steps come again.
+    const resent = resume ? truncateMetrics(folder.path('metrics.jsonl'), resume.checkpoint.state.epoch) : undefined;
     // Created before the data loads, so the embedded MLflow server starts meanwhile.
     const tracker = createTracker({
       tracking: config.tracking,
@@ -80,7 +110,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     const started = Date.now();
     const hash = configHash(config);
     folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
-    progress.info(`run ${folder.runId}: ${folder.dir}`);
+    progress.info(
+      resume
+        ? `run ${folder.runId} resumed after epoch ${resume.checkpoint.state.epoch} (step ${resume.checkpoint.state.step}) from ${resume.checkpoint.dir}`
+        : `run ${folder.runId}: ${folder.dir}`,
+    );
     const record = built.data.runRecord;
     progress.info(
       `data: ${built.data.train.count} train / ${built.data.test.count} test examples` +
@@ -97,7 +131,13 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     record?.beforeTraining?.(writer);
     let result: LoopResult | undefined;
     let failure: unknown;
-    const curve: EpochPoint[] = [];
+    const curve: EpochPoint[] = (resume?.checkpoint.state.epochs ?? []).map((metrics, i) => ({ epoch: i + 1, ...metrics }));
+    const checkpoints = new CheckpointStore(folder.dir);
+    checkpoints.removePartials();
+    const checkpointInfo = (): RunCheckpointInfo => ({
+      config: { file: loaded.file, overrides: loaded.overrides, hash },
+      mlflow_run_id: tracker.runId,
+    });
     const sampleSystem = config.tracking && config.tracking.system_metrics ? createSystemSampler() : undefined;
     let trainStarted = started;
     try {
@@ -112,6 +152,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         sourceName: `runner run ${relative(process.cwd(), loaded.file) || loaded.file}`,
         tags: process.env.RUNNER_PARENT_RUN_ID ? { 'mlflow.parentRunId': process.env.RUNNER_PARENT_RUN_ID } : {},
         startTime: started,
+        resume: resume && resent && { afterStep: resume.checkpoint.state.step, ...resent },
       });
       trainStarted = Date.now();
       result = await trainLoop(
@@ -126,21 +167,27 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           logEverySteps: config.train.log_every_steps,
           maxStepsPerEpoch: config.train.max_steps_per_epoch,
           seed: config.seed,
+          evalTestEveryEpoch: config.train.eval_test_every_epoch,
+          monitor: lifecycle.monitor,
+          restoreBest: lifecycle.restoreBest,
+          earlyStopping: lifecycle.earlyStopping,
         },
         {
           metrics: (record: MetricRecord) => {
-            if (sampleSystem && record.metrics.test_accuracy !== undefined) Object.assign(record.metrics, sampleSystem());
+            if (sampleSystem && record.metrics.epoch_time_s !== undefined) Object.assign(record.metrics, sampleSystem());
             folder.appendMetrics(record);
             tracker.metrics(record);
           },
           progress: (p) => progress.step(p),
-          epochEnd: (record) => {
+          epochEnd: (record, { improved }) => {
             curve.push({ epoch: record.epoch, ...record.metrics });
             writeFileSync(folder.path('training_curves.png'), trainingCurvesPng(curve)); // redrawn every epoch
-            progress.epoch(record, config.train.epochs);
+            progress.epoch(record, config.train.epochs, improved);
           },
+          message: (line) => progress.info(line),
           shouldStop: () => options.signal?.aborted ?? false,
         },
+        { mathRandom, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
       );
       record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
@@ -164,6 +211,13 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       config_file: loaded.file,
       config_hash: hash,
       metrics: result?.final ?? {},
+      last_epoch_metrics: result?.lastEpoch ?? {},
+      monitor: lifecycle.monitor ?? null,
+      best_epoch: result?.selected?.epoch ?? null,
+      best_value: result?.selected?.value ?? null,
+      restored_best: result?.selected?.restored ?? false,
+      early_stopping: result?.stoppedEarly ?? null,
+      resumed_after_epoch: resume?.checkpoint.state.epoch,
       steps: result?.steps ?? 0,
       epochs_completed: result?.epochsCompleted ?? 0,
       backend: { ...backend, description: describeBackend(backend) },
@@ -177,10 +231,27 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
     });
     await tracker.finish(status, failure);
-    return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, error: failure };
+    return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, monitor: lifecycle.monitor, error: failure };
   });
 }
 
 function formatWhere(d: { position?: { file: string; line: number; col: number }; origin?: string }): string {
   return d.position ? `${d.position.file}:${d.position.line}:${d.position.col}` : (d.origin ?? '');
+}
+
+/**
+ * Keeps the records of `metrics.jsonl` up to epoch `lastEpoch` (what the checkpoint holds) and drops later ones,
+ * which a resumed run logs again; returns the metric keys dropped (their points may already be in MLflow).
+ */
+function truncateMetrics(file: string, lastEpoch: number): { keys: string[]; kept: MetricsRecord[] } {
+  const { records } = readMetricsFile(file);
+  // The final record (test metrics of the kept model, after the last epoch) comes again too.
+  const isFinal = (r: (typeof records)[number]) => 'test_loss' in r.metrics && !('epoch_time_s' in r.metrics);
+  const keep = (r: (typeof records)[number]) => (r.epoch ?? 0) <= lastEpoch && !isFinal(r);
+  const kept = records.filter(keep);
+  const dropped = new Set(records.filter((r) => !keep(r)).flatMap((r) => Object.keys(r.metrics)));
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, kept.map((r) => formatMetricsLine(r as MetricRecord)).join(''));
+  renameSync(temp, file);
+  return { keys: [...dropped], kept };
 }

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { formatMetricsLine } from '../tracking/metrics-file.ts';
@@ -29,6 +29,11 @@ export class RunFolder {
     this.dir = join(runsDir, experiment, runId);
     mkdirSync(this.dir, { recursive: true });
     writeOwner(this.dir);
+  }
+
+  /** The folder of an existing run (`<runs>/<experiment>/<run-id>`), taken over by this process (`--resume`). */
+  static existing(dir: string): RunFolder {
+    return new RunFolder(dirname(dirname(dir)), basename(dirname(dir)), basename(dir));
   }
 
   /** Absolute path of a file in the run folder. */

@@ -3,12 +3,19 @@ import { join, relative, sep } from 'node:path';
 import { type CallOptions, type MlflowClient, type Run } from './client.ts';
 import { chunkBatch, type Metric } from './limits.ts';
 import { OWNER_FILE } from '../run/owner.ts';
+import { CHECKPOINTS_DIR } from '../train/checkpoint-dir.ts';
 import { RUN_RECORD_FILE, type RunRecord } from './run-record.ts';
 
 /** Local files and artifact paths that never get uploaded from a run folder (bookkeeping of this machine). */
 export function isPrivateRunFile(relPath: string): boolean {
   const base = relPath.split('/').pop() ?? relPath;
-  return relPath === RUN_RECORD_FILE || relPath === OWNER_FILE || base.startsWith(`${RUN_RECORD_FILE}.`) || base.endsWith('.tmp');
+  return (
+    relPath === RUN_RECORD_FILE ||
+    relPath === OWNER_FILE ||
+    relPath.startsWith(`${CHECKPOINTS_DIR}/`) || // training state for --resume; the selected model is under model/
+    base.startsWith(`${RUN_RECORD_FILE}.`) ||
+    base.endsWith('.tmp')
+  );
 }
 
 /**

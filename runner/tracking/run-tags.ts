@@ -11,6 +11,10 @@ export const TAGS = {
   device: 'runner.device',
   version: 'runner.version',
   error: 'runner.error',
+  /** When the run was last resumed (runner run --resume). */
+  resumedAt: 'runner.resumed_at',
+  /** The config hash a run was resumed with when it differs from the one it started with (--force). */
+  resumedConfigHash: 'runner.resumed_config_hash',
 } as const;
 
 /** What start() knows about a run, for its tags. */

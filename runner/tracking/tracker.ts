@@ -9,9 +9,9 @@ import { chunkBatch, LIMITS, type Batch, type Metric, truncateCodePoints } from 
 import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
 import { type MetricsRecord, recordToMetrics } from './metrics-file.ts';
 import { flattenParams, LONG_VALUES_FILE, type LongValues, prepareParams, prepareTags } from './params.ts';
-import { type ArtifactFile, artifactFiles, ensureRun, stampOf } from './remote-run.ts';
+import { type ArtifactFile, artifactFiles, ensureRun, stampOf, uploadMissingMetrics } from './remote-run.ts';
 import { backoffDelay, type RetryPolicy, sleep } from './retry.ts';
-import { type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
+import { readRunRecord, type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
 import { MlflowNotInstalledError, INSTALL_HINT } from './server.ts';
 import { standardTags, TAGS } from './run-tags.ts';
 
@@ -68,6 +68,12 @@ export interface StartOptions {
   sourceName?: string;
   /** Run start, epoch ms (default now). */
   startTime?: number;
+  /**
+   * Continue the MLflow run recorded in the run folder (runner run --resume) instead of opening a new one: its
+   * status goes back to RUNNING, params are not sent again, and points of `keys` that MLflow already holds at
+   * steps after `afterStep` (sent by the interrupted process) are not sent twice.
+   */
+  resume?: { afterStep: number; keys: string[]; kept: MetricsRecord[] };
 }
 
 /** How a tracked run ended up. */
@@ -163,6 +169,9 @@ class MlflowTracker implements Tracker {
   #startWaiting = false;
   #opened: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void };
   #finished: FinishResult | undefined;
+  #resume: StartOptions['resume'];
+  /** `key|step` of points MLflow already has from before a resume: not sent again. */
+  #alreadySent = new Set<string>();
 
   constructor(opts: CreateTrackerOptions) {
     this.#opts = opts;
@@ -255,14 +264,34 @@ class MlflowTracker implements Tracker {
       ...stringValues(options.tags),
       ...stringValues(section.tags),
     };
-    const preparedParams = prepareParams(flattenParams(options.params ?? {}));
+    const previous = options.resume ? readRunRecord(this.#runDir) : undefined;
+    if (previous) {
+      this.#resume = options.resume;
+      // The config's params are on the run already (MLflow keeps params write-once): only tags are sent.
+      delete tags[TAGS.configHash];
+      tags[TAGS.resumedAt] = new Date().toISOString();
+      if (options.configHash && previous.tags.some((t) => t.key === TAGS.configHash && t.value !== options.configHash))
+        tags[TAGS.resumedConfigHash] = options.configHash;
+    }
+    const preparedParams = prepareParams(flattenParams(previous ? {} : (options.params ?? {})));
     const preparedTags = prepareTags(tags);
     const long: LongValues = { params: preparedParams.long, tags: preparedTags.long };
     mkdirSync(this.#runDir, { recursive: true });
     if (Object.keys(long.params).length + Object.keys(long.tags).length > 0) {
       writeFileSync(join(this.#runDir, LONG_VALUES_FILE), `${JSON.stringify(long, null, 2)}\n`);
     }
-    this.#record = {
+    this.#record = previous
+      ? {
+          ...previous,
+          status: 'RUNNING',
+          end_time: undefined,
+          error: undefined,
+          synced: false,
+          tags: mergeTags(previous.tags, preparedTags.tags),
+          pid: process.pid,
+          host: hostname(),
+        }
+      : {
       version: 1,
       target: this.#target,
       experiment,
@@ -450,6 +479,7 @@ class MlflowTracker implements Tracker {
         kind: 'open',
         run: async () => {
           const run = await ensureRun(client, record, { signal });
+          if (this.#resume) await this.#reopen(client, run.info.run_id, signal);
           this.#run = run.info;
           this.#saveRecord();
           if (this.#meta.length === 0) this.#opened.resolve();
@@ -470,6 +500,7 @@ class MlflowTracker implements Tracker {
       };
     }
     const due = this.#closing || this.#pending.length >= LIMITS.metricsPerBatch || Date.now() - this.#lastSend >= this.#flushIntervalMs;
+    if (this.#alreadySent.size > 0) this.#pending = this.#pending.filter((m) => !this.#alreadySent.has(`${m.key}|${m.step}`));
     if (this.#pending.length > 0 && due) {
       const chunk = chunkBatch({ metrics: this.#pending.slice(0, LIMITS.metricsPerBatch) })[0]!;
       return {
@@ -507,6 +538,22 @@ class MlflowTracker implements Tracker {
       };
     }
     return undefined;
+  }
+
+  /**
+   * A resumed run: RUNNING again; the records it keeps from before (up to its checkpoint) that the interrupted
+   * process had not sent yet are sent now, and the points it sent after the checkpoint are remembered so that
+   * the same steps, logged again, are not sent twice.
+   */
+  async #reopen(client: MlflowClient, runId: string, signal: AbortSignal): Promise<void> {
+    await client.updateRun(runId, { status: 'RUNNING' }, { signal });
+    const { afterStep, keys, kept } = this.#resume!;
+    await uploadMissingMetrics(client, runId, kept.flatMap(recordToMetrics), { signal });
+    for (const key of keys) {
+      for (const point of await client.getMetricHistory(runId, key, { signal })) {
+        if (point.step > afterStep) this.#alreadySent.add(`${key}|${point.step}`);
+      }
+    }
   }
 
   async #runPump(): Promise<void> {
@@ -604,6 +651,12 @@ function stringValues(values: Record<string, string | number | boolean> | undefi
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(values ?? {})) if (v !== undefined && v !== null) out[k] = String(v);
   return out;
+}
+
+/** Tags of a run record with newer values for the same keys. */
+function mergeTags(old: RunRecord['tags'], newer: RunRecord['tags']): RunRecord['tags'] {
+  const keys = new Set(newer.map((t) => t.key));
+  return [...old.filter((t) => !keys.has(t.key)), ...newer];
 }
 
 function isInside(dir: string, path: string): boolean {

@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { RunFailedError } from '../errors.ts';
 import { indexRange, type BatchSource } from '../data/batches.ts';
 import type { PreparedData } from '../data/types.ts';
+import { assignStored, tensorsOf, type CheckpointStore, type LoadedCheckpoint, type NamedTensor } from './checkpoint.ts';
 import type { MetricRecord } from './metrics.ts';
-import type { GroupedOptimizer } from './optimizer.ts';
-import { seededRandom, shuffledIndices } from './random.ts';
+import { variableOf, type GroupedOptimizer } from './optimizer.ts';
+import { seededRandom, shuffledIndices, type RandomStream } from './random.ts';
+import { ModelSelection, type Monitor, type SelectionState } from './selection.ts';
 
 /** Settings of the training loop (from the config's `train` and `data`). */
 export interface LoopOptions {
@@ -15,6 +17,51 @@ export interface LoopOptions {
   logEverySteps: number;
   maxStepsPerEpoch?: number;
   seed: number;
+  /** Evaluate the test split after every epoch too (the d2l lessons do), not only once at the end. */
+  evalTestEveryEpoch?: boolean;
+  /** The metric that picks the best epoch (and drives early stopping and plateau schedules). */
+  monitor?: Monitor;
+  /** Put the best epoch's weights back at the end (needs a monitor). */
+  restoreBest?: boolean;
+  /** Stop when the monitored metric has not improved by more than `minDelta` for `patience` epochs. */
+  earlyStopping?: { patience: number; minDelta: number };
+}
+
+/** What the loop drives besides the model and optimizer, each saved in checkpoints. */
+export interface LoopParts {
+  /** The learning-rate schedule (stepped after each step and each epoch). */
+  scheduler?: SchedulerHooks;
+  /** The stream Math.random draws from (dropout), so a resumed run draws the same masks. */
+  mathRandom?: RandomStream;
+  /** Where checkpoints go (`last` after every epoch, `best` when the monitor improves); none: best weights kept in memory. */
+  checkpoints?: CheckpointStore;
+  /** More JSON kept in every checkpoint (the run's MLflow ids, config hash). */
+  checkpointExtra?(): Record<string, unknown>;
+  /** A checkpoint to continue from (exact resume). */
+  resume?: LoadedCheckpoint<TrainingState>;
+}
+
+/** The part of a learning-rate scheduler the loop uses. */
+export interface SchedulerHooks {
+  afterStep(): void;
+  afterEpoch(monitored?: number): void;
+  state(): unknown;
+  restore(state: never): void;
+}
+
+/** Everything besides tensors that a checkpoint holds: where training is and every generator's position. */
+export interface TrainingState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Global steps completed. */
+  step: number;
+  random: { shuffle: number; math?: number; data?: number };
+  optimizer_updates: number;
+  scheduler?: unknown;
+  selection: SelectionState;
+  /** Metrics of the completed epochs, for the curves and the summary. */
+  epochs: Array<Record<string, number>>;
+  extra?: Record<string, unknown>;
 }
 
 /** Where the loop is, for progress displays. */
@@ -34,7 +81,9 @@ export interface StepProgress {
 export interface LoopEvents {
   metrics(record: MetricRecord): void;
   progress?(progress: StepProgress): void;
-  epochEnd?(record: MetricRecord, info: { numTensors: number }): void;
+  epochEnd?(record: MetricRecord, info: { numTensors: number; improved: boolean }): void;
+  /** A line for people (early stopping, best-epoch restore). */
+  message?(line: string): void;
   /** Polled between steps: true stops the run after the current step (Ctrl-C). */
   shouldStop?(): boolean;
 }
@@ -44,10 +93,16 @@ export interface LoopResult {
   status: 'FINISHED' | 'KILLED';
   steps: number;
   epochsCompleted: number;
-  /** The last epoch's metrics (empty if no epoch completed). */
+  /** The last epoch's metrics, then the final test metrics of the selected model (empty if no epoch completed). */
   final: Record<string, number>;
-  /** Predicted class per test example at the last evaluation. */
+  /** Metrics of the last completed epoch. */
+  lastEpoch: Record<string, number>;
+  /** Predicted class per test example of the selected model. */
   testPredictions?: Int32Array;
+  /** The epoch whose weights the model holds at the end, and the monitored value there (with a monitor). */
+  selected?: { epoch: number; value: number; restored: boolean };
+  /** Why training ended before `epochs` (early stopping). */
+  stoppedEarly?: { epoch: number; reason: string };
 }
 
 /** The evaluation of one split. */
@@ -57,34 +112,71 @@ export interface Evaluation {
   predictions: Int32Array;
 }
 
-/** Trains `model` with `optimizer` on prepared data, evaluating on the test split every epoch. */
+const MODEL = 'model';
+const SLOTS = 'optimizer';
+
+/**
+ * Trains `model` with `optimizer` on prepared data: per epoch the training metrics, the validation split's
+ * (when there is one) and, with `evalTestEveryEpoch`, the test split's; a checkpoint after every epoch; the
+ * best epoch by the monitor restored at the end; the test split evaluated on the model that is kept.
+ */
 export async function trainLoop(
   model: tf.LayersModel,
   optimizer: GroupedOptimizer,
   data: PreparedData,
   options: LoopOptions,
   events: LoopEvents,
+  parts: LoopParts = {},
 ): Promise<LoopResult> {
   const numClasses = data.classes.length;
   const variables = optimizer.trainableVariables();
-  const random = seededRandom(options.seed);
+  const shuffleRandom = seededRandom(options.seed);
   const fullSteps = Math.ceil(data.train.count / options.batchSize);
   const stepsInEpoch = Math.min(fullSteps, options.maxStepsPerEpoch ?? fullSteps);
+  const selection = new ModelSelection(options.monitor, options.earlyStopping?.minDelta ?? 0);
+  const weights = modelVariables(model);
+  const history: Array<Record<string, number>> = [];
+  const bestInMemory: { tensors?: tf.Tensor[] } = {};
   let step = 0;
-  let final: Record<string, number> = {};
-  let testPredictions: Int32Array | undefined;
   let epochsCompleted = 0;
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const order = options.shuffle ? shuffledIndices(data.train.count, random) : Int32Array.from({ length: data.train.count }, (_, i) => i);
+  if (parts.resume) {
+    const { state, dir } = parts.resume;
+    assignStored(weights, tensorsOf(parts.resume, MODEL), 'weight', dir);
+    assignStored(
+      optimizer.slotVariables().map((s) => s.variable),
+      tensorsOf(parts.resume, SLOTS),
+      'optimizer slot',
+      dir,
+    );
+    optimizer.updates = state.optimizer_updates;
+    if (state.scheduler !== undefined) parts.scheduler?.restore(state.scheduler as never);
+    shuffleRandom.restore(state.random.shuffle);
+    if (state.random.math !== undefined) parts.mathRandom?.restore(state.random.math);
+    if (state.random.data !== undefined) data.train.restoreRandomState?.(state.random.data);
+    selection.restore(state.selection);
+    history.push(...state.epochs);
+    step = state.step;
+    epochsCompleted = state.epoch;
+  }
+  const lastOf = () => history[history.length - 1] ?? {};
+  const killed = (): LoopResult => {
+    disposeAll(bestInMemory.tensors);
+    return { status: 'KILLED', steps: step, epochsCompleted, final: lastOf(), lastEpoch: lastOf() };
+  };
+  let stoppedEarly: LoopResult['stoppedEarly'];
+  let lastTest: Evaluation | undefined;
+  for (let epoch = epochsCompleted + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
+    const order = options.shuffle ? shuffledIndices(data.train.count, shuffleRandom) : Int32Array.from({ length: data.train.count }, (_, i) => i);
     const epochStart = performance.now();
     let [epochLoss, epochCorrect, epochExamples] = [0, 0, 0];
     let [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
     for (let s = 0; s < stepsInEpoch; s++) {
-      if (events.shouldStop?.()) return { status: 'KILLED', steps: step, epochsCompleted, final, testPredictions };
+      if (events.shouldStop?.()) return killed();
       const batch = order.subarray(s * options.batchSize, Math.min((s + 1) * options.batchSize, data.train.count));
       const { loss, correct } = trainStep(model, optimizer, variables, data.train, batch, numClasses);
       step++;
       if (!Number.isFinite(loss)) {
+        disposeAll(bestInMemory.tensors);
         throw new RunFailedError(
           `The training loss became ${loss} at step ${step} (epoch ${epoch}, batch ${s + 1}); stopping. Try a lower learning rate.`,
         );
@@ -119,27 +211,113 @@ export async function trainLoop(
         });
         [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
       }
+      parts.scheduler?.afterStep();
       await new Promise<void>((resolve) => setImmediate(resolve)); // let signals and I/O in
     }
     const trainSeconds = (performance.now() - epochStart) / 1000;
     const evalStart = performance.now();
-    const test = evaluate(model, data.test, numClasses, options.evalBatchSize);
-    testPredictions = test.predictions;
-    final = {
+    const metrics: Record<string, number> = {
       train_loss: epochLoss / epochExamples,
       train_accuracy: epochCorrect / epochExamples,
-      test_loss: test.loss,
-      test_accuracy: test.accuracy,
+    };
+    if (data.validation) {
+      const val = evaluate(model, data.validation, numClasses, options.evalBatchSize);
+      Object.assign(metrics, { val_loss: val.loss, val_accuracy: val.accuracy });
+    }
+    lastTest = undefined;
+    if (options.evalTestEveryEpoch) {
+      lastTest = evaluate(model, data.test, numClasses, options.evalBatchSize);
+      Object.assign(metrics, { test_loss: lastTest.loss, test_accuracy: lastTest.accuracy });
+    }
+    Object.assign(metrics, {
       examples_per_sec: epochExamples / trainSeconds,
       epoch_time_s: trainSeconds,
       eval_time_s: (performance.now() - evalStart) / 1000,
-    };
-    const record: MetricRecord = { step, epoch, timestamp: Date.now(), metrics: final };
+    });
+    const monitored = options.monitor ? metrics[options.monitor.metric] : undefined;
+    const improved = selection.observe(epoch, monitored);
+    parts.scheduler?.afterEpoch(monitored);
+    const record: MetricRecord = { step, epoch, timestamp: Date.now(), metrics };
     events.metrics(record);
+    history.push(metrics);
     epochsCompleted = epoch;
-    events.epochEnd?.(record, { numTensors: tf.memory().numTensors });
+    if (options.earlyStopping && selection.wait >= options.earlyStopping.patience && epoch < options.epochs) {
+      const { metric } = options.monitor!;
+      stoppedEarly = {
+        epoch,
+        reason:
+          `${metric} did not improve by more than ${options.earlyStopping.minDelta} for ${selection.wait} epoch${selection.wait === 1 ? '' : 's'} ` +
+          `(patience ${options.earlyStopping.patience}; best ${formatValue(selection.best)} at epoch ${selection.bestEpoch})`,
+      };
+    }
+    if (parts.checkpoints) {
+      await parts.checkpoints.save('last', checkpointTensors(weights, optimizer), {
+        epoch,
+        step,
+        random: { shuffle: shuffleRandom.state(), math: parts.mathRandom?.state(), data: data.train.randomState?.() },
+        optimizer_updates: optimizer.updates,
+        scheduler: parts.scheduler?.state(),
+        selection: selection.state(),
+        epochs: history,
+        extra: parts.checkpointExtra?.(),
+      } satisfies TrainingState);
+      if (improved) parts.checkpoints.copy('last', 'best');
+    } else if (improved && options.restoreBest) {
+      disposeAll(bestInMemory.tensors);
+      bestInMemory.tensors = weights.map((w) => tf.clone(w));
+    }
+    events.epochEnd?.(record, { numTensors: tf.memory().numTensors, improved });
   }
-  return { status: 'FINISHED', steps: step, epochsCompleted, final, testPredictions };
+  if (stoppedEarly) events.message?.(`early stopping after epoch ${stoppedEarly.epoch}: ${stoppedEarly.reason}`);
+
+  // Model selection: the best epoch's weights, unless the last epoch is the best.
+  let selected: LoopResult['selected'];
+  if (options.monitor && selection.bestEpoch !== undefined) {
+    const restore = options.restoreBest === true && selection.bestEpoch !== epochsCompleted;
+    if (restore) {
+      if (parts.checkpoints) {
+        const best = parts.checkpoints.load<TrainingState>('best', (m) => events.message?.(m));
+        assignStored(weights, tensorsOf(best, MODEL), 'weight', best.dir);
+      } else {
+        weights.forEach((w, i) => w.assign(bestInMemory.tensors![i]!));
+      }
+      events.message?.(
+        `restored the weights of epoch ${selection.bestEpoch} (best ${options.monitor.metric} ${formatValue(selection.best)}; last epoch ${epochsCompleted})`,
+      );
+    }
+    selected = { epoch: restore ? selection.bestEpoch : epochsCompleted, value: selection.best!, restored: restore };
+  }
+  disposeAll(bestInMemory.tensors);
+
+  // The test split, once, on the model that is kept (reused when that is the last epoch's, already evaluated).
+  const finalStart = performance.now();
+  const test = lastTest && !selected?.restored ? lastTest : evaluate(model, data.test, numClasses, options.evalBatchSize);
+  const final: Record<string, number> = { test_loss: test.loss, test_accuracy: test.accuracy };
+  if (selected && options.monitor) Object.assign(final, { best_epoch: selected.epoch, [`best_${options.monitor.metric}`]: selected.value });
+  if (test !== lastTest) final.test_eval_time_s = (performance.now() - finalStart) / 1000;
+  events.metrics({ step, epoch: epochsCompleted, timestamp: Date.now(), metrics: final });
+  return {
+    status: 'FINISHED',
+    steps: step,
+    epochsCompleted,
+    final: { ...lastOf(), ...final },
+    lastEpoch: lastOf(),
+    testPredictions: test.predictions,
+    selected,
+    stoppedEarly,
+  };
+}
+
+/** The model's variables in a fixed order (trainable and not: batch-norm statistics too). */
+function modelVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.weights.map((w) => variableOf(w));
+}
+
+function checkpointTensors(weights: tf.Variable[], optimizer: GroupedOptimizer): NamedTensor[] {
+  return [
+    ...weights.map((tensor) => ({ group: MODEL, name: tensor.name, tensor })),
+    ...optimizer.slotVariables().map(({ name, variable }) => ({ group: SLOTS, name, tensor: variable })),
+  ];
 }
 
 /** One optimisation step on the rows `batch` of the training tensors; returns its mean loss and hits. */
@@ -198,4 +376,12 @@ export function evaluate(model: tf.LayersModel, split: BatchSource, numClasses: 
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [prefix + k, v]));
+}
+
+function disposeAll(tensors: tf.Tensor[] | undefined): void {
+  tensors?.forEach((t) => t.dispose());
+}
+
+function formatValue(value: number | undefined): string {
+  return value === undefined ? '?' : Number.isInteger(value) ? String(value) : value.toFixed(4);
 }

@@ -71,6 +71,23 @@ export class GroupedOptimizer {
     });
   }
 
+  /** Every slot variable (e.g. Adam's moments) with a name for messages, in a fixed order: for checkpoints. */
+  slotVariables(): Array<{ name: string; variable: tf.Variable }> {
+    return [...this.state.entries()].flatMap(([name, slots]) =>
+      slots.map((variable, i) => ({ name: `${name}/${this.rule.slots[i]}`, variable })),
+    );
+  }
+
+  /** Updates applied so far (Adam's bias correction and SGD's first momentum step depend on it). */
+  get updates(): number {
+    return this.step;
+  }
+
+  /** Sets the update count (restoring a checkpoint). */
+  set updates(count: number) {
+    this.step = count;
+  }
+
   /** Learning rate of each group by name, for metrics (`lr/<group>`). */
   learningRates(): Record<string, number> {
     return Object.fromEntries(this.groups.filter((g) => g.variables.length > 0).map((g) => [g.name, g.trainable ? g.lr : 0]));
