@@ -6,7 +6,7 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
-import { buildExperiment, describeBuilt, disposeBuilt, type BuiltExperiment } from './build.ts';
+import { buildExperiment, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
@@ -83,7 +83,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     progress.info(`run ${folder.runId}: ${folder.dir}`);
     const record = built.data.runRecord;
     progress.info(
-      `data: ${built.data.train.count} train / ${built.data.test.count} test examples` +
+      `data: ${describeSplits(built.data)}` +
         (record?.details ? `, ${record.details}` : '') +
         ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );

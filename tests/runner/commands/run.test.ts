@@ -79,7 +79,7 @@ test('--dry-run prints the resolved config, the model and its parameter groups, 
   assert.match(result.stderr, 'parameter groups:');
   assert.match(result.stderr, /head: lr 0\.01.*\n\s+dense\/kernel/);
   assert.match(result.stderr, 'constant_embedding/embeddings');
-  assert.match(result.stderr, /data: \d+ training and \d+ test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/);
+  assert.match(result.stderr, /data: \d+ train \/ \d+ test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/);
   assert.not.ok(existsSync(join(runsDir, 'quickstart')));
 });
 
