@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { UserError } from '../../runner/errors.ts';
+import { locatedAt, UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
-import { folderSplitParams } from './folder-params.ts';
+import { folderSplitParams, splitFolders } from './folder-params.ts';
 import { indexLabels, readTextFiles, stripNewlines } from './text-files.ts';
 import { FilePath } from '../../runner/config/path.ts';
 
@@ -44,7 +44,7 @@ async function readSplit(root: string, split: string, extension: string) {
 /** Text files in one subfolder per class, under `train/` and `test/` (e.g. aclImdb's layout). */
 export const textFolder = defineComponent({
   name: 'text_folder',
-  summary: 'Text files in one subfolder per class under train/ and test/ (aclImdb layout).',
+  summary: 'Text files in one subfolder per class under train/ and test/ (and optionally val/; aclImdb layout).',
   params: Type.Object(
     {
       path: FilePath({ description: 'Folder holding the train/ and test/ split folders.' }),
@@ -54,10 +54,20 @@ export const textFolder = defineComponent({
     { additionalProperties: false },
   ),
   async build(params): Promise<TextDataset> {
-    const [train, test] = await Promise.all([
-      readSplit(params.path, params.train_split, params.extension),
-      readSplit(params.path, params.test_split, params.extension),
+    const [trainSplit, testSplit, validationSplit] = splitFolders(params);
+    const [train, test, validation] = await Promise.all([
+      readSplit(params.path, trainSplit!, params.extension),
+      readSplit(params.path, testSplit!, params.extension),
+      validationSplit === undefined
+        ? undefined
+        : locatedAt(['validation_split'], () => readSplit(params.path, validationSplit, params.extension)),
     ]);
-    return { kind: 'text', source: params.path, ...indexLabels(train, test, `Dataset ${params.path}`, params.classes) };
+    const own = validation && { split: validation, key: 'validation_split' };
+    return {
+      kind: 'text',
+      source: params.path,
+      ...indexLabels(train, test, `Dataset ${params.path}`, params.classes, own),
+      ...(own && { validationSource: `split ${validationSplit}` }),
+    };
   },
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
-import { UserError } from '../../runner/errors.ts';
+import { locatedAt, UserError } from '../../runner/errors.ts';
 import { FilePath } from '../../runner/config/path.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
@@ -29,6 +29,13 @@ export const textTable = defineComponent({
     {
       train: FilePath({ description: 'Table with the training examples.' }),
       test: FilePath({ description: 'Table with the test examples.' }),
+      validation: Type.Optional(
+        FilePath({
+          description:
+            "Table with the dataset's own validation examples (same format and classes as train). Default: none " +
+            '(data.validation can hold some out of train instead).',
+        }),
+      ),
       format: Type.Optional(
         Type.Union([Type.Literal('csv'), Type.Literal('tsv'), Type.Literal('jsonl')], {
           description: 'Table format (default: from the file extension).',
@@ -44,10 +51,18 @@ export const textTable = defineComponent({
   ),
   async build(params): Promise<TextDataset> {
     const columns = { text: params.text_column, label: params.label_column };
-    const [train, test] = await Promise.all([
+    const validationFile = params.validation;
+    const [train, test, validation] = await Promise.all([
       readTable(params.train, params.format, columns),
       readTable(params.test, params.format, columns),
+      validationFile === undefined ? undefined : locatedAt(['validation'], () => readTable(validationFile, params.format, columns)),
     ]);
-    return { kind: 'text', source: params.train, ...indexLabels(train, test, `Dataset ${params.train}`, params.classes) };
+    const own = validation && { split: validation, key: 'validation' };
+    return {
+      kind: 'text',
+      source: params.train,
+      ...indexLabels(train, test, `Dataset ${params.train}`, params.classes, own),
+      ...(own && { validationSource: `file ${validationFile}` }),
+    };
   },
 });

@@ -98,7 +98,7 @@ export const DataSchema = Type.Object(
           }),
           stratify: Type.Boolean({
             default: true,
-            description: "Each class keeps its share (rounded) in both parts, like stratify=y; false: a plain seeded random hold-out.",
+            description: 'Each class keeps its share (rounded) in both parts, like stratify=y; false: a plain seeded random hold-out.',
           }),
           seed: Type.Optional(Type.Integer({ description: "Seed of the hold-out (default: the experiment's seed)." })),
         },
