@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigKeyError, UserError } from '../../runner/errors.ts';
-import type { TextSplit } from '../../runner/data/types.ts';
+import { ConfigKeyError, locatedAt, UserError } from '../../runner/errors.ts';
+import type { TextDataset, TextSplit } from '../../runner/data/types.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -105,4 +105,30 @@ function checkValidationLabels(
       'Every class of the training split needs examples in the validation split, and no other class.',
     );
   }
+}
+
+/** How a text dataset reads its splits; `validation` is its own validation split, if configured. */
+export interface TextSplitReaders {
+  /** Where it came from, for logs. */
+  source: string;
+  /** Names the dataset in messages. */
+  where: string;
+  classes?: string[];
+  train(): Promise<LabelledTable>;
+  test(): Promise<LabelledTable>;
+  /** `key`: the param that names it (its problems are located there); `source`: how it was made, for logs. */
+  validation?: { key: string; source: string; read(): Promise<LabelledTable> };
+}
+
+/** Reads the splits concurrently and indexes their labels (`indexLabels`) into a TextDataset. */
+export async function readTextDataset(readers: TextSplitReaders): Promise<TextDataset> {
+  const own = readers.validation;
+  const [train, test, validation] = await Promise.all([readers.train(), readers.test(), own && locatedAt([own.key], () => own.read())]);
+  const ownSplit = own && validation && { split: validation, key: own.key };
+  return {
+    kind: 'text',
+    source: readers.source,
+    ...indexLabels(train, test, readers.where, readers.classes, ownSplit),
+    ...(own && { validationSource: own.source }),
+  };
 }

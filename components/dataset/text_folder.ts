@@ -1,11 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { locatedAt, UserError } from '../../runner/errors.ts';
+import { UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
 import { folderSplitParams, splitFolders } from './folder-params.ts';
-import { indexLabels, readTextFiles, stripNewlines } from './text-files.ts';
+import { readTextDataset, readTextFiles, stripNewlines } from './text-files.ts';
 import { FilePath } from '../../runner/config/path.ts';
 
 async function listDirectory(path: string, what: string): Promise<string[]> {
@@ -55,19 +55,17 @@ export const textFolder = defineComponent({
   ),
   async build(params): Promise<TextDataset> {
     const [trainSplit, testSplit, validationSplit] = splitFolders(params);
-    const [train, test, validation] = await Promise.all([
-      readSplit(params.path, trainSplit!, params.extension),
-      readSplit(params.path, testSplit!, params.extension),
-      validationSplit === undefined
-        ? undefined
-        : locatedAt(['validation_split'], () => readSplit(params.path, validationSplit, params.extension)),
-    ]);
-    const own = validation && { split: validation, key: 'validation_split' };
-    return {
-      kind: 'text',
+    const read = (split: string) => () => readSplit(params.path, split, params.extension);
+    return readTextDataset({
       source: params.path,
-      ...indexLabels(train, test, `Dataset ${params.path}`, params.classes, own),
-      ...(own && { validationSource: `split ${validationSplit}` }),
-    };
+      where: `Dataset ${params.path}`,
+      classes: params.classes,
+      train: read(trainSplit!),
+      test: read(testSplit!),
+      validation:
+        validationSplit === undefined
+          ? undefined
+          : { key: 'validation_split', source: `split ${validationSplit}`, read: read(validationSplit) },
+    });
   },
 });

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
-import { locatedAt, UserError } from '../../runner/errors.ts';
+import { UserError } from '../../runner/errors.ts';
 import { FilePath } from '../../runner/config/path.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
 import { formatFromPath, readTableColumns, type TableFormat } from './table-formats.ts';
-import { decodeText, indexLabels, stripNewlines } from './text-files.ts';
+import { decodeText, readTextDataset, stripNewlines } from './text-files.ts';
 
 async function readTable(path: string, format: TableFormat | undefined, columns: { text: string; label: string }) {
   const chosen = format ?? formatFromPath(path);
@@ -51,18 +51,17 @@ export const textTable = defineComponent({
   ),
   async build(params): Promise<TextDataset> {
     const columns = { text: params.text_column, label: params.label_column };
-    const validationFile = params.validation;
-    const [train, test, validation] = await Promise.all([
-      readTable(params.train, params.format, columns),
-      readTable(params.test, params.format, columns),
-      validationFile === undefined ? undefined : locatedAt(['validation'], () => readTable(validationFile, params.format, columns)),
-    ]);
-    const own = validation && { split: validation, key: 'validation' };
-    return {
-      kind: 'text',
+    const read = (path: string) => () => readTable(path, params.format, columns);
+    return readTextDataset({
       source: params.train,
-      ...indexLabels(train, test, `Dataset ${params.train}`, params.classes, own),
-      ...(own && { validationSource: `file ${validationFile}` }),
-    };
+      where: `Dataset ${params.train}`,
+      classes: params.classes,
+      train: read(params.train),
+      test: read(params.test),
+      validation:
+        params.validation === undefined
+          ? undefined
+          : { key: 'validation', source: `file ${params.validation}`, read: read(params.validation) },
+    });
   },
 });

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { datasets } from '../../../components/dataset/index.ts';
 import { decodeRgb, fitImage, hasNativeDecoder } from '../../../components/dataset/image-decode.ts';
 import type { ImageDataset } from '../../../runner/data/types.ts';
-import { ConfigKeyError, UserError } from '../../../runner/errors.ts';
+import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 import { imageDatasetFiles, jpegBytes, pngBytes, syntheticPixels } from './image-fixtures.ts';
 import { makeTar, makeTarGz } from './tar-writer.ts';
@@ -182,17 +183,8 @@ test('validation_split: an own val/ folder, from a folder and from a .tar; probl
     assert.is(data.validationSource, 'split val');
     assert.equal([...data.train.labels], [0, 0, 1, 1]);
   }
-  const located = async (path: string, params: Record<string, unknown>, pattern: RegExp) => {
-    try {
-      await load(path, params);
-    } catch (error) {
-      assert.instance(error, ConfigKeyError, String(error));
-      assert.equal((error as ConfigKeyError).path, ['validation_split']);
-      assert.match((error as Error).message, pattern);
-      return;
-    }
-    assert.unreachable('expected a ConfigKeyError');
-  };
+  const located = (path: string, params: Record<string, unknown>, pattern: RegExp) =>
+    rejectsAtKey(() => load(path, params), ['validation_split'], pattern);
   await located(dir, { validation_split: 'valid' }, /no 'valid' split folder/);
   await located(archive, { validation_split: 'valid' }, /no images under 'valid\/<class>\/'/);
   const oneClass = writeTree(tempDir(), { ...imageDatasetFiles({ perClass: 1 }), 'val/cats/00.png': files['val/cats/00.png']! });

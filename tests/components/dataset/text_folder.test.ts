@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasets } from '../../../components/dataset/index.ts';
-import { ConfigKeyError, UserError } from '../../../runner/errors.ts';
+import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import type { TextDataset } from '../../../runner/data/types.ts';
 import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
 
@@ -90,17 +91,8 @@ test('validation_split: the own val/ folder is read beside train/ and test/, wit
 
 test('validation_split problems are ConfigKeyErrors at validation_split', async () => {
   const base = { 'train/pos/1.txt': 'a', 'train/neg/1.txt': 'b', 'test/pos/1.txt': 'c', 'test/neg/1.txt': 'd' };
-  const atKey = async (files: Record<string, string>, split: string, pattern: RegExp) => {
-    try {
-      await load(writeTree(tempDir(), files), { validation_split: split });
-    } catch (error) {
-      assert.instance(error, ConfigKeyError);
-      assert.equal((error as ConfigKeyError).path, ['validation_split']);
-      assert.match((error as Error).message, pattern);
-      return;
-    }
-    assert.unreachable('expected a ConfigKeyError');
-  };
+  const atKey = (files: Record<string, string>, split: string, pattern: RegExp) =>
+    rejectsAtKey(() => load(writeTree(tempDir(), files), { validation_split: split }), ['validation_split'], pattern);
   await atKey(base, 'val', /'val' split folder .* does not exist/);
   await atKey({ ...base, 'val/README': 'x' }, 'val', /'val' split folder .* has no class subfolders/);
   await atKey(

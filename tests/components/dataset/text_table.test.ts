@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { datasets } from '../../../components/dataset/index.ts';
 import { parseDelimited } from '../../../components/dataset/table-formats.ts';
-import { ConfigKeyError, UserError } from '../../../runner/errors.ts';
+import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import type { TextDataset } from '../../../runner/data/types.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 
@@ -89,14 +90,7 @@ test('validation: an own table of validation examples, same classes as train; pr
     ['val-header.csv', /has no examples/],
     ['missing.csv', /does not exist/],
   ] as const) {
-    try {
-      await build(file);
-      assert.unreachable(file);
-    } catch (error) {
-      assert.instance(error, ConfigKeyError, file);
-      assert.equal((error as ConfigKeyError).path, ['validation']);
-      assert.match((error as Error).message, pattern);
-    }
+    await rejectsAtKey(() => build(file), ['validation'], pattern);
   }
 });
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ImageDataset, TextDataset } from '../../../runner/data/types.ts';
 import { holdoutIndices, holdOutValidation } from '../../../runner/data/validation.ts';
-import { ConfigKeyError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 
 /** Labels sorted by class (the worst case for a "last fraction" split): 60 of class 0, 30 of 1, 10 of 2. */
 const sortedLabels = Int32Array.from([...Array<number>(60).fill(0), ...Array<number>(30).fill(1), ...Array<number>(10).fill(2)]);
@@ -64,24 +64,15 @@ test('stratify: false is a plain seeded random hold-out of ceil(fraction × n) e
   assert.is(new Set([...train, ...validation]).size, 100);
 });
 
-test('a fraction that leaves a class without validation or training examples is a ConfigKeyError at data.validation.fraction', () => {
-  const expectError = (labels: Int32Array, fraction: number, stratify: boolean, pattern: RegExp) => {
-    try {
-      holdoutIndices(labels, classes, { fraction, stratify, seed: 0 });
-    } catch (error) {
-      assert.instance(error, ConfigKeyError);
-      assert.equal((error as ConfigKeyError).path, ['data', 'validation', 'fraction']);
-      assert.match((error as Error).message, pattern);
-      return;
-    }
-    assert.unreachable('expected a ConfigKeyError');
-  };
+test('a fraction that leaves a class without validation or training examples is a ConfigKeyError at data.validation.fraction', async () => {
+  const expectError = (labels: Int32Array, fraction: number, stratify: boolean, pattern: RegExp) =>
+    rejectsAtKey(() => holdoutIndices(labels, classes, { fraction, stratify, seed: 0 }), ['data', 'validation', 'fraction'], pattern);
   // Class c has 10 of 100: 0.03 holds out 3 examples (shares 1.8, 0.9, 0.3), none of them from c.
-  expectError(sortedLabels, 0.03, true, /class\(es\) 'c' get no validation example/);
+  await expectError(sortedLabels, 0.03, true, /class\(es\) 'c' get no validation example/);
   // A class with one example cannot be on both sides.
   const lonely = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2]);
-  expectError(lonely, 0.5, true, /'c' (get no validation example|keep no training example)/);
-  expectError(Int32Array.from([0, 0, 1, 1, 2, 2]), 0.9, true, /keep no training example/);
+  await expectError(lonely, 0.5, true, /'c' (get no validation example|keep no training example)/);
+  await expectError(Int32Array.from([0, 0, 1, 1, 2, 2]), 0.9, true, /keep no training example/);
 });
 
 test('holdOutValidation: text rows and image pixel rows follow their labels; test untouched', () => {

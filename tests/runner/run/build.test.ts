@@ -7,8 +7,8 @@ import { loadConfig, parseSetOption } from '../../../runner/config/load.ts';
 import { indexRange } from '../../../runner/data/batches.ts';
 import type { PreparedData } from '../../../runner/data/types.ts';
 import { UNK_ID } from '../../../runner/data/vocab.ts';
-import { ConfigKeyError } from '../../../runner/errors.ts';
 import { disposeData, prepareData } from '../../../runner/run/build.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 import { imageDatasetFiles } from '../../components/dataset/image-fixtures.ts';
 
@@ -75,17 +75,8 @@ test('an own validation split plus data.validation is an error at data.validatio
   assert.is(own.validation!.count, 2);
   assert.is(own.validationSource, 'split val');
   disposeData(own);
-  const located = async (data: string, path: (string | number)[], pattern: RegExp) => {
-    try {
-      disposeData(await prepare(dir, data));
-    } catch (error) {
-      assert.instance(error, ConfigKeyError);
-      assert.equal((error as ConfigKeyError).path, path);
-      assert.match((error as Error).message, pattern);
-      return;
-    }
-    assert.unreachable('expected a ConfigKeyError');
-  };
+  const located = (data: string, path: (string | number)[], pattern: RegExp) =>
+    rejectsAtKey(async () => disposeData(await prepare(dir, data)), path, pattern);
   await located(
     '{dataset: {type: text_folder, path: ., validation_split: val}, validation: {fraction: 0.1}}',
     ['data', 'validation'],
