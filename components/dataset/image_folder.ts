@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Choice, SizeParam, squareSize } from '../augmentation/augmentation.ts';
 import { FilePath } from '../../runner/config/path.ts';
-import { UserError } from '../../runner/errors.ts';
+import { locatedAt, UserError } from '../../runner/errors.ts';
 import { defineComponent, type BuildContext } from '../../runner/registry.ts';
 import type { ImageDataset, ImageSplit } from '../../runner/data/types.ts';
-import { folderSplitParams } from './folder-params.ts';
+import { folderSplitParams, splitFolders } from './folder-params.ts';
 import { decodeInto, ImageDecodeError, type Decoder, type Fit } from './image-decode.ts';
 import { readTarFile } from './tar.ts';
 import { indexLabels } from './text-files.ts';
@@ -21,6 +21,9 @@ interface ImageFile {
 
 type Listing = Record<string, ImageFile[]>;
 
+/** Runs the work on one split: problems with the own validation split are located at its param. */
+type AtSplit = <T>(split: string, body: () => Promise<T>) => Promise<T>;
+
 const hidden = (name: string) => name.startsWith('.');
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -31,8 +34,8 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** Lists `<root>/<split>/<class>/<file>` for both splits (dotfiles ignored); the root may be one folder down. */
-async function listFolder(path: string, splits: string[], warn: (m: string) => void): Promise<Listing> {
+/** Lists `<root>/<split>/<class>/<file>` for every split (dotfiles ignored); the root may be one folder down. */
+async function listFolder(path: string, splits: string[], warn: (m: string) => void, atSplit: AtSplit): Promise<Listing> {
   let root = path;
   if (!(await isDirectory(join(path, splits[0]!)))) {
     if (!(await isDirectory(path))) throw new UserError(`The image dataset ${path} does not exist (or is not a folder or a .tar archive).`);
@@ -48,30 +51,32 @@ async function listFolder(path: string, splits: string[], warn: (m: string) => v
     root = join(path, nested[0]!);
   }
   const listing: Listing = {};
-  for (const split of splits) {
-    const splitDir = join(root, split);
-    if (!(await isDirectory(splitDir))) throw new UserError(`The image folder ${root} has no '${split}' split folder (${splitDir}).`);
-    const files: ImageFile[] = [];
-    for (const label of (await readdir(splitDir)).sort()) {
-      if (hidden(label)) continue;
-      const classDir = join(splitDir, label);
-      if (!(await isDirectory(classDir))) {
-        warn(`${join(splitDir, label)} is not a class folder; ignored (images belong in ${splitDir}/<class>/).`);
-        continue;
-      }
-      for (const name of (await readdir(classDir)).sort()) {
-        if (hidden(name)) continue;
-        const where = join(classDir, name);
-        files.push({ label, name, where, read: () => readFile(where) });
-      }
-    }
-    listing[split] = files;
-  }
+  for (const split of splits) listing[split] = await atSplit(split, () => listSplit(root, split, warn));
   return listing;
 }
 
+async function listSplit(root: string, split: string, warn: (m: string) => void): Promise<ImageFile[]> {
+  const splitDir = join(root, split);
+  if (!(await isDirectory(splitDir))) throw new UserError(`The image folder ${root} has no '${split}' split folder (${splitDir}).`);
+  const files: ImageFile[] = [];
+  for (const label of (await readdir(splitDir)).sort()) {
+    if (hidden(label)) continue;
+    const classDir = join(splitDir, label);
+    if (!(await isDirectory(classDir))) {
+      warn(`${join(splitDir, label)} is not a class folder; ignored (images belong in ${splitDir}/<class>/).`);
+      continue;
+    }
+    for (const name of (await readdir(classDir)).sort()) {
+      if (hidden(name)) continue;
+      const where = join(classDir, name);
+      files.push({ label, name, where, read: () => readFile(where) });
+    }
+  }
+  return files;
+}
+
 /** Lists the same layout inside a .tar/.tar.gz (streamed once; only the members' compressed bytes are kept). */
-async function listArchive(path: string, splits: string[]): Promise<Listing> {
+async function listArchive(path: string, splits: string[], atSplit: AtSplit): Promise<Listing> {
   const listing: Listing = Object.fromEntries(splits.map((s) => [s, [] as ImageFile[]]));
   const roots = new Set<string>();
   await readTarFile(path, ({ name, data }) => {
@@ -90,11 +95,12 @@ async function listArchive(path: string, splits: string[]): Promise<Listing> {
     );
   }
   for (const split of splits) {
-    if (listing[split]!.length === 0) {
+    await atSplit(split, async () => {
+      if (listing[split]!.length > 0) return;
       throw new UserError(
         `The archive ${path} has no images under '${split}/<class>/' (expected e.g. ${split}/cats/0001.jpg, optionally inside one top folder).`,
       );
-    }
+    });
     listing[split]!.sort((a, b) => (a.label === b.label ? (a.name < b.name ? -1 : 1) : a.label < b.label ? -1 : 1));
   }
   return listing;
@@ -162,7 +168,8 @@ function limitPerClass(files: ImageFile[], max: number | undefined): ImageFile[]
 /** Images in one subfolder per class under train/ and test/, from a folder or a .tar/.tar.gz archive. */
 export const imageFolder = defineComponent({
   name: 'image_folder',
-  summary: 'JPEG/PNG images in one subfolder per class under train/ and test/, from a folder or a .tar/.tar.gz archive.',
+  summary:
+    'JPEG/PNG images in one subfolder per class under train/ and test/ (and optionally val/), from a folder or a .tar/.tar.gz archive.',
   params: Type.Object(
     {
       path: FilePath({
@@ -190,9 +197,12 @@ export const imageFolder = defineComponent({
     { additionalProperties: false },
   ),
   async build(params, context: BuildContext): Promise<ImageDataset> {
-    const splits = [params.train_split, params.test_split];
+    const splits = splitFolders(params);
+    const atSplit: AtSplit = (split, body) => (split === params.validation_split ? locatedAt(['validation_split'], body) : body());
     const archive = /\.(tar|tar\.gz|tgz)$/i.test(params.path);
-    const listing = archive ? await listArchive(params.path, splits) : await listFolder(params.path, splits, context.warn);
+    const listing = archive
+      ? await listArchive(params.path, splits, atSplit)
+      : await listFolder(params.path, splits, context.warn, atSplit);
     const size = squareSize(params.image_size);
     const options: DecodeOptions = {
       size,
@@ -203,28 +213,33 @@ export const imageFolder = defineComponent({
     };
     const decoded: Record<string, { pixels: Uint8Array; kept: ImageFile[] }> = {};
     for (const split of splits) {
-      const files = limitPerClass(listing[split]!, params.max_per_class);
-      const result = await decodeSplit(files, options);
-      const present = new Set(files.map((f) => f.label));
-      const emptied = [...present].filter((label) => !result.kept.some((f) => f.label === label));
-      if (files.length === 0 || emptied.length > 0) {
-        throw new UserError(
-          `The image dataset ${params.path}: the '${split}' split has no readable images` +
-            (emptied.length > 0 ? ` in class folder(s) ${emptied.map((l) => `'${l}'`).join(', ')}` : '') +
-            '. Each class folder needs at least one JPEG or PNG image.',
-        );
-      }
-      decoded[split] = result;
+      decoded[split] = await atSplit(split, async () => {
+        const files = limitPerClass(listing[split]!, params.max_per_class);
+        const result = await decodeSplit(files, options);
+        const present = new Set(files.map((f) => f.label));
+        const emptied = [...present].filter((label) => !result.kept.some((f) => f.label === label));
+        if (files.length === 0 || emptied.length > 0) {
+          throw new UserError(
+            `The image dataset ${params.path}: the '${split}' split has no readable images` +
+              (emptied.length > 0 ? ` in class folder(s) ${emptied.map((l) => `'${l}'`).join(', ')}` : '') +
+              '. Each class folder needs at least one JPEG or PNG image.',
+          );
+        }
+        return result;
+      });
     }
     const asTable = (split: string) => ({
       texts: decoded[split]!.kept.map((f) => f.where),
       labels: decoded[split]!.kept.map((f) => f.label),
     });
+    const validationSplit = params.validation_split;
+    const own = validationSplit === undefined ? undefined : { split: asTable(validationSplit), key: 'validation_split' };
     const indexed = indexLabels(
       asTable(params.train_split),
       asTable(params.test_split),
       `The image dataset ${params.path}`,
       params.classes,
+      own,
     );
     const split = (name: string, labels: Int32Array): ImageSplit => ({
       pixels: decoded[name]!.pixels,
@@ -238,6 +253,10 @@ export const imageFolder = defineComponent({
       imageShape: [size[0], size[1], 3],
       train: split(params.train_split, indexed.train.labels),
       test: split(params.test_split, indexed.test.labels),
+      ...(validationSplit !== undefined && {
+        validation: split(validationSplit, indexed.validation!.labels),
+        validationSource: `split ${validationSplit}`,
+      }),
     };
   },
 });

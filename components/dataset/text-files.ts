@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../../runner/errors.ts';
-import type { TextSplit } from '../../runner/data/types.ts';
+import { ConfigKeyError, locatedAt, UserError } from '../../runner/errors.ts';
+import type { TextDataset, TextSplit } from '../../runner/data/types.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,17 +36,25 @@ export function stripNewlines(text: string): string {
   return text.replace(/\r?\n/g, '');
 }
 
+/** Labelled examples before their labels become indices. */
+export interface LabelledTable {
+  texts: string[];
+  labels: string[];
+}
+
 /**
- * Maps string labels of both splits to indices in a stable order: `classes` when given, else the
+ * Maps string labels of the splits to indices in a stable order: `classes` when given, else the
  * training labels sorted. A test label unknown to training, or a class never seen in training, is a
- * UserError that names the dataset.
+ * UserError that names the dataset. A validation split (the dataset's own) must have examples and
+ * exactly the training classes, else a ConfigKeyError at its param `validation.key`.
  */
 export function indexLabels(
-  train: { texts: string[]; labels: string[] },
-  test: { texts: string[]; labels: string[] },
+  train: LabelledTable,
+  test: LabelledTable,
   where: string,
   classes?: string[],
-): { classes: string[]; train: TextSplit; test: TextSplit } {
+  validation?: { split: LabelledTable; key: string },
+): { classes: string[]; train: TextSplit; test: TextSplit; validation?: TextSplit } {
   const trainSet = new Set(train.labels);
   const testSet = new Set(test.labels);
   const ordered = classes ?? [...trainSet].sort();
@@ -66,10 +74,61 @@ export function indexLabels(
         '. Both splits need the same two or more classes.',
     );
   }
+  if (validation) checkValidationLabels(validation.split, validation.key, ordered, where, describe);
   const index = new Map(ordered.map((c, i) => [c, i]));
-  const toSplit = (s: { texts: string[]; labels: string[] }): TextSplit => ({
+  const toSplit = (s: LabelledTable): TextSplit => ({
     texts: s.texts,
     labels: Int32Array.from(s.labels, (l) => index.get(l)!),
   });
-  return { classes: ordered, train: toSplit(train), test: toSplit(test) };
+  return {
+    classes: ordered,
+    train: toSplit(train),
+    test: toSplit(test),
+    ...(validation && { validation: toSplit(validation.split) }),
+  };
+}
+
+function checkValidationLabels(
+  split: LabelledTable,
+  key: string,
+  classes: string[],
+  where: string,
+  describe: (labels: Iterable<string>) => string,
+): void {
+  if (split.labels.length === 0) throw new ConfigKeyError([key], `${where}: the validation split has no examples.`);
+  const present = new Set(split.labels);
+  if (present.size !== classes.length || classes.some((c) => !present.has(c))) {
+    throw new ConfigKeyError(
+      [key],
+      `${where}: the validation split's classes differ from the training split's. Training has ${describe(classes)}; ` +
+        `validation has ${describe([...present].sort())}.`,
+      'Every class of the training split needs examples in the validation split, and no other class.',
+    );
+  }
+}
+
+/** How a text dataset reads its splits; `validation` is its own validation split, if configured. */
+export interface TextSplitReaders {
+  /** Where it came from, for logs. */
+  source: string;
+  /** Names the dataset in messages. */
+  where: string;
+  classes?: string[];
+  train(): Promise<LabelledTable>;
+  test(): Promise<LabelledTable>;
+  /** `key`: the param that names it (its problems are located there); `source`: how it was made, for logs. */
+  validation?: { key: string; source: string; read(): Promise<LabelledTable> };
+}
+
+/** Reads the splits concurrently and indexes their labels (`indexLabels`) into a TextDataset. */
+export async function readTextDataset(readers: TextSplitReaders): Promise<TextDataset> {
+  const own = readers.validation;
+  const [train, test, validation] = await Promise.all([readers.train(), readers.test(), own && locatedAt([own.key], () => own.read())]);
+  const ownSplit = own && validation && { split: validation, key: own.key };
+  return {
+    kind: 'text',
+    source: readers.source,
+    ...indexLabels(train, test, readers.where, readers.classes, ownSplit),
+    ...(own && { validationSource: own.source }),
+  };
 }

@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
-import { folderSplitParams } from './folder-params.ts';
-import { indexLabels, readTextFiles, stripNewlines } from './text-files.ts';
+import { folderSplitParams, splitFolders } from './folder-params.ts';
+import { readTextDataset, readTextFiles, stripNewlines } from './text-files.ts';
 import { FilePath } from '../../runner/config/path.ts';
 
 async function listDirectory(path: string, what: string): Promise<string[]> {
@@ -44,7 +44,7 @@ async function readSplit(root: string, split: string, extension: string) {
 /** Text files in one subfolder per class, under `train/` and `test/` (e.g. aclImdb's layout). */
 export const textFolder = defineComponent({
   name: 'text_folder',
-  summary: 'Text files in one subfolder per class under train/ and test/ (aclImdb layout).',
+  summary: 'Text files in one subfolder per class under train/ and test/ (and optionally val/; aclImdb layout).',
   params: Type.Object(
     {
       path: FilePath({ description: 'Folder holding the train/ and test/ split folders.' }),
@@ -54,10 +54,18 @@ export const textFolder = defineComponent({
     { additionalProperties: false },
   ),
   async build(params): Promise<TextDataset> {
-    const [train, test] = await Promise.all([
-      readSplit(params.path, params.train_split, params.extension),
-      readSplit(params.path, params.test_split, params.extension),
-    ]);
-    return { kind: 'text', source: params.path, ...indexLabels(train, test, `Dataset ${params.path}`, params.classes) };
+    const [trainSplit, testSplit, validationSplit] = splitFolders(params);
+    const read = (split: string) => () => readSplit(params.path, split, params.extension);
+    return readTextDataset({
+      source: params.path,
+      where: `Dataset ${params.path}`,
+      classes: params.classes,
+      train: read(trainSplit!),
+      test: read(testSplit!),
+      validation:
+        validationSplit === undefined
+          ? undefined
+          : { key: 'validation_split', source: `split ${validationSplit}`, read: read(validationSplit) },
+    });
   },
 });

@@ -5,7 +5,7 @@ import { FilePath } from '../../runner/config/path.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
 import { formatFromPath, readTableColumns, type TableFormat } from './table-formats.ts';
-import { decodeText, indexLabels, stripNewlines } from './text-files.ts';
+import { decodeText, readTextDataset, stripNewlines } from './text-files.ts';
 
 async function readTable(path: string, format: TableFormat | undefined, columns: { text: string; label: string }) {
   const chosen = format ?? formatFromPath(path);
@@ -29,6 +29,13 @@ export const textTable = defineComponent({
     {
       train: FilePath({ description: 'Table with the training examples.' }),
       test: FilePath({ description: 'Table with the test examples.' }),
+      validation: Type.Optional(
+        FilePath({
+          description:
+            "Table with the dataset's own validation examples (same format and classes as train). Default: none " +
+            '(data.validation can hold some out of train instead).',
+        }),
+      ),
       format: Type.Optional(
         Type.Union([Type.Literal('csv'), Type.Literal('tsv'), Type.Literal('jsonl')], {
           description: 'Table format (default: from the file extension).',
@@ -44,10 +51,17 @@ export const textTable = defineComponent({
   ),
   async build(params): Promise<TextDataset> {
     const columns = { text: params.text_column, label: params.label_column };
-    const [train, test] = await Promise.all([
-      readTable(params.train, params.format, columns),
-      readTable(params.test, params.format, columns),
-    ]);
-    return { kind: 'text', source: params.train, ...indexLabels(train, test, `Dataset ${params.train}`, params.classes) };
+    const read = (path: string) => () => readTable(path, params.format, columns);
+    return readTextDataset({
+      source: params.train,
+      where: `Dataset ${params.train}`,
+      classes: params.classes,
+      train: read(params.train),
+      test: read(params.test),
+      validation:
+        params.validation === undefined
+          ? undefined
+          : { key: 'validation', source: `file ${params.validation}`, read: read(params.validation) },
+    });
   },
 });

@@ -71,7 +71,7 @@ const slot = (kind: ComponentKind, description: string) =>
 /** `data:` — what to train on and how to turn it into tensors. */
 export const DataSchema = Type.Object(
   {
-    dataset: slot('dataset', 'The dataset: both splits are loaded.'),
+    dataset: slot('dataset', 'The dataset: its splits are loaded (train, test and its own validation split if it has one).'),
     tokenizer: Type.Optional(slot('tokenizer', 'How texts become tokens (text datasets; default whitespace).')),
     vocab: Type.Object(
       {
@@ -85,6 +85,32 @@ export const DataSchema = Type.Object(
         'embedding',
         "Pretrained word vectors (e.g. GloVe) for the vocabulary: the model's embedding layers start from them; " +
           'the oov count is logged. Text datasets only.',
+      ),
+    ),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          fraction: Type.Number({
+            exclusiveMinimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.1,
+            description: 'Share of the training examples held out (ceil(fraction × count), as scikit-learn rounds test_size).',
+          }),
+          stratify: Type.Boolean({
+            default: true,
+            description: 'Each class keeps its share (rounded) in both parts, like stratify=y; false: a plain seeded random hold-out.',
+          }),
+          seed: Type.Optional(Type.Integer({ description: "Seed of the hold-out (default: the experiment's seed)." })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Hold out a validation split from the training split, as scikit-learn train_test_split(test_size=fraction, ' +
+            'random_state=seed, stratify=y) does: seeded, by default stratified, the same examples on every run with the ' +
+            'same seed and data (unlike Keras validation_split, which takes the last examples). The vocabulary is built ' +
+            'from the remaining training examples only; validation images get the evaluation preprocessing, never the ' +
+            'random augmentation. Not allowed when the dataset has its own validation split (validation_split, validation).',
+        },
       ),
     ),
     max_len: Type.Integer({ minimum: 1, default: 500, description: 'Every text is truncated or padded (at the end) to this many tokens.' }),

@@ -62,3 +62,13 @@ export function indexRange(start: number, end: number): Int32Array {
   for (let i = 0; i < indices.length; i++) indices[i] = start + i;
   return indices;
 }
+
+/** A source whose batches are always evaluation batches (validation: never augmented, whatever the caller asks). */
+export function evaluationOnly(source: BatchSource): BatchSource {
+  return {
+    count: source.count,
+    labels: source.labels,
+    batch: (indices) => source.batch(indices, false),
+    dispose: () => source.dispose(),
+  };
+}

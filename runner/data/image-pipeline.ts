@@ -5,7 +5,7 @@ import { ConfigError, type ConfigIssue } from '../config/issues.ts';
 import { encodePng, Raster } from '../run/plot.ts';
 import { seededRandom, type RandomStream } from '../train/random.ts';
 import { augmentationRandom, type ImageSteps } from './augment.ts';
-import type { Batch, BatchSource } from './batches.ts';
+import { evaluationOnly, type Batch, type BatchSource } from './batches.ts';
 import type { DataRunRecord, ImageDataset, ImageSplit, PreparedData } from './types.ts';
 
 /**
@@ -192,7 +192,10 @@ export class ImageBatchSource implements BatchSource {
   dispose(): void {}
 }
 
-/** An image dataset as batch sources: both splits share the pipeline; the model input is its output shape. */
+/**
+ * An image dataset as batch sources: all splits share the pipeline (validation and test take its
+ * evaluation path); the model input is its output shape.
+ */
 export function imageBatchSources(dataset: ImageDataset, steps: ImageSteps, seed: number): Omit<PreparedData, 'dataSeconds'> {
   const pipeline = ImagePipeline.compose(steps, dataset.imageShape);
   const train = new ImageBatchSource(dataset.train, dataset.imageShape, pipeline, seed);
@@ -200,6 +203,9 @@ export function imageBatchSources(dataset: ImageDataset, steps: ImageSteps, seed
     classes: dataset.classes,
     inputShape: [...pipeline.outputShape],
     train,
+    ...(dataset.validation && {
+      validation: evaluationOnly(new ImageBatchSource(dataset.validation, dataset.imageShape, pipeline, seed + 2)),
+    }),
     test: new ImageBatchSource(dataset.test, dataset.imageShape, pipeline, seed + 1),
     runRecord: imageRunRecord(train),
   };

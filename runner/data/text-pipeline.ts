@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
-import { TensorBatchSource } from './batches.ts';
+import { evaluationOnly, TensorBatchSource } from './batches.ts';
 import type { DataRunRecord, PreparedData, TextDataset } from './types.ts';
 import { finishEncoding, indexTexts, type TokenizerConfig } from './text-encode.ts';
 import { indexTextsByWhitespace } from './whitespace-index.ts';
@@ -19,11 +19,14 @@ export interface EncodedTextData {
   classes: string[];
   maxLen: number;
   train: EncodedSplit;
+  /** Encoded with the training vocabulary; present when the dataset has a validation split. */
+  validation?: EncodedSplit;
   test: EncodedSplit;
 }
 
 /**
- * Tokenizes both splits, builds the vocabulary from the training split only, encodes and pads.
+ * Tokenizes the splits, builds the vocabulary from the training split only, encodes and pads
+ * (validation texts, like test texts, are encoded with it and count for nothing).
  *
  * One pass per split, without keeping token arrays: tokens get provisional ids as they are counted
  * (only the first `maxLen` per text are stored), then a lookup table maps them to vocabulary ids.
@@ -37,12 +40,21 @@ export function encodeTextDataset(
 ): EncodedTextData {
   const { maxLen } = options;
   const lowercase = whitespaceLowercase(options.tokenizerConfig);
+  // Validation texts go first among the texts the vocabulary does not count, then the ids split.
+  const validationTexts = dataset.validation?.texts ?? [];
+  const evalTexts = validationTexts.length > 0 ? [...validationTexts, ...dataset.test.texts] : dataset.test.texts;
   const part =
     lowercase === undefined
-      ? indexTexts(tokenizer, dataset.train.texts, dataset.test.texts, maxLen)
-      : indexTextsByWhitespace(lowercase, dataset.train.texts, dataset.test.texts, maxLen);
+      ? indexTexts(tokenizer, dataset.train.texts, evalTexts, maxLen)
+      : indexTextsByWhitespace(lowercase, dataset.train.texts, evalTexts, maxLen);
   const vocab = finishEncoding(part, options);
-  return encoded(dataset, vocab, maxLen, part.trainIds, part.testIds);
+  const validationEnd = validationTexts.length * maxLen;
+  const data = encoded(dataset, vocab, maxLen, part.trainIds, part.testIds.subarray(validationEnd));
+  if (dataset.validation) {
+    const { labels } = dataset.validation;
+    data.validation = { ids: part.testIds.subarray(0, validationEnd), labels, count: labels.length };
+  }
+  return data;
 }
 
 /** The `lowercase` of a `whitespace` tokenizer config (its default: true); undefined for any other tokenizer. */
@@ -70,6 +82,7 @@ export function textBatchSources(encoded: EncodedTextData): Omit<PreparedData, '
     inputShape: [encoded.maxLen],
     vocab: encoded.vocab,
     train: source(encoded.train),
+    ...(encoded.validation && { validation: evaluationOnly(source(encoded.validation)) }),
     test: source(encoded.test),
     runRecord: textRunRecord(encoded.vocab),
   };

@@ -16,6 +16,10 @@ export interface TextDataset {
   classes: string[];
   train: TextSplit;
   test: TextSplit;
+  /** A validation split: the dataset's own, or held out of `train` (see `validationSource`). */
+  validation?: TextSplit;
+  /** How the validation split was made, for logs (e.g. `split val`). */
+  validationSource?: string;
   /** Where it came from, for logs (a path, an archive, a URL). */
   source: string;
 }
@@ -38,6 +42,10 @@ export interface ImageDataset {
   imageShape: [number, number, number];
   train: ImageSplit;
   test: ImageSplit;
+  /** A validation split: the dataset's own, or held out of `train` (see `validationSource`). */
+  validation?: ImageSplit;
+  /** How the validation split was made, for logs (e.g. `split val`). */
+  validationSource?: string;
   /** Where it came from, for logs (a folder, an archive). */
   source: string;
 }
@@ -53,8 +61,10 @@ export interface PreparedData {
   /** The vocabulary, for text data. */
   vocab?: Vocab;
   train: BatchSource;
-  /** Held out for model selection (best epoch, early stopping, sweeps); absent when the config has no validation split. */
+  /** Held out for model selection (best epoch, early stopping, sweeps; evaluation batches only: never augmented); absent without a validation split. */
   validation?: BatchSource;
+  /** How the validation split was made, for logs: `split val`, `fraction 0.1 of train (stratified, seed 0)`. */
+  validationSource?: string;
   test: BatchSource;
   /** Seconds spent reading and preparing the data. */
   dataSeconds: number;

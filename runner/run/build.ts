@@ -12,11 +12,12 @@ import {
 } from '../../components/embedding/apply.ts';
 import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
-import { UserError } from '../errors.ts';
+import { ConfigKeyError, UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
 import { imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
-import type { PreparedData } from '../data/types.ts';
+import type { Dataset, PreparedData } from '../data/types.ts';
+import { holdOutValidation } from '../data/validation.ts';
 import type { BuildContext } from '../registry.ts';
 import { GroupedOptimizer } from '../train/optimizer.ts';
 import { resolveParamGroups, type ParamGroupPlan } from '../train/param-groups.ts';
@@ -71,10 +72,11 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
 export async function prepareData(config: ExperimentConfig, context: BuildContext): Promise<PreparedData> {
   const start = performance.now();
   const steps = buildAugmentations(config.data.augmentation ?? [], context);
-  const dataset = await datasets.build(config.data.dataset, context);
+  const dataset = withValidation(await buildDataset(config, context), config);
+  const validationSource = dataset.validationSource;
   if (dataset.kind === 'image') {
     const sources = imageBatchSources(dataset, stepsOfKind(steps, 'image'), config.seed);
-    return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
+    return { ...sources, validationSource, dataSeconds: (performance.now() - start) / 1000 };
   }
   const textSteps = stepsOfKind(steps, 'text');
   const tokenizerConfig = config.data.tokenizer ?? { type: 'whitespace' };
@@ -90,7 +92,31 @@ export async function prepareData(config: ExperimentConfig, context: BuildContex
     const random = augmentationRandom(config.seed);
     sources.train = new AugmentedBatchSource(sources.train, textAugmenter(textSteps, random), random);
   }
-  return { ...sources, dataSeconds: (performance.now() - start) / 1000 };
+  return { ...sources, validationSource, dataSeconds: (performance.now() - start) / 1000 };
+}
+
+/** Builds `data.dataset`; a problem the dataset ties to one of its params is located under `data.dataset`. */
+async function buildDataset(config: ExperimentConfig, context: BuildContext): Promise<Dataset> {
+  try {
+    return await datasets.build(config.data.dataset, context);
+  } catch (error) {
+    throw error instanceof ConfigKeyError ? error.within(['data', 'dataset']) : error;
+  }
+}
+
+/** The dataset with `data.validation` held out of its training split (when configured); both kinds of validation split are an error. */
+function withValidation(dataset: Dataset, config: ExperimentConfig): Dataset {
+  const options = config.data.validation;
+  if (!options) return dataset;
+  if (dataset.validation) {
+    throw new ConfigKeyError(
+      ['data', 'validation'],
+      `the dataset already has its own validation split (${dataset.validationSource ?? 'from the dataset'}); ` +
+        'data.validation would hold out another one from the training split.',
+      "Remove data.validation, or the dataset's own validation split (validation_split / validation).",
+    );
+  }
+  return holdOutValidation(dataset, { fraction: options.fraction, stratify: options.stratify, seed: options.seed ?? config.seed });
 }
 
 /** Loads `data.embedding` (if configured) in vocabulary order, checked against the model's `embed_size`. */
@@ -113,6 +139,7 @@ async function loadEmbedding(
 /** Releases the tensors of prepared data. */
 export function disposeData(data: PreparedData): void {
   data.train.dispose();
+  data.validation?.dispose();
   data.test.dispose();
 }
 
@@ -123,6 +150,14 @@ export function disposeBuilt(built: BuiltExperiment): void {
   disposeData(built.data);
 }
 
+/** The split sizes for logs: "900 train / 100 validation (split val) / 500 test examples". */
+export function describeSplits(data: PreparedData): string {
+  const validation = data.validation
+    ? ` / ${data.validation.count} validation${data.validationSource ? ` (${data.validationSource})` : ''}`
+    : '';
+  return `${data.train.count} train${validation} / ${data.test.count} test examples`;
+}
+
 /** `--dry-run` text: model summary and each parameter group with its variables. */
 export function describeBuilt(built: BuiltExperiment): string {
   const lines: string[] = [];
@@ -131,7 +166,7 @@ export function describeBuilt(built: BuiltExperiment): string {
   const details = record?.details ? `, ${record.details}` : '';
   lines.push(
     '',
-    `data: ${built.data.train.count} training and ${built.data.test.count} test examples, ` +
+    `data: ${describeSplits(built.data)}, ` +
       `${built.data.classes.length} classes (${built.data.classes.join(', ')})${details}, input shape [${built.data.inputShape.join(', ')}]`,
   );
   if (built.embedding) lines.push(describeEmbedding(built.embedding));

@@ -12,7 +12,7 @@ import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import type { TrainingState } from '../train/loop.ts';
 import { ConfigError } from '../config/issues.ts';
 import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
-import { buildExperiment, describeBuilt, disposeBuilt, type BuiltExperiment } from './build.ts';
+import { buildExperiment, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
@@ -117,7 +117,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     );
     const record = built.data.runRecord;
     progress.info(
-      `data: ${built.data.train.count} train / ${built.data.test.count} test examples` +
+      `data: ${describeSplits(built.data)}` +
         (record?.details ? `, ${record.details}` : '') +
         ` (prepared in ${built.data.dataSeconds.toFixed(2)} s)`,
     );

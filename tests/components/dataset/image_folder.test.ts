@@ -8,6 +8,7 @@ import { datasets } from '../../../components/dataset/index.ts';
 import { decodeRgb, fitImage, hasNativeDecoder } from '../../../components/dataset/image-decode.ts';
 import type { ImageDataset } from '../../../runner/data/types.ts';
 import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 import { imageDatasetFiles, jpegBytes, pngBytes, syntheticPixels } from './image-fixtures.ts';
 import { makeTar, makeTarGz } from './tar-writer.ts';
@@ -164,6 +165,32 @@ test('layout problems are clear errors naming the path', async () => {
   const archive = join(tempDir(), 'bad.tar');
   writeFileSync(archive, makeTar([{ name: 'x/train/cats/a.png', data: 'x' }]));
   await rejects(load(archive), /has no images under 'test\/<class>\/'/);
+});
+
+test('validation_split: an own val/ folder, from a folder and from a .tar; problems located at validation_split', async () => {
+  const files = imageDatasetFiles({ perClass: 2 });
+  for (const [name, data] of Object.entries(imageDatasetFiles({ perClass: 3 }))) {
+    if (name.startsWith('test/')) files[name.replace(/^test\//, 'val/')] = data;
+  }
+  const dir = writeTree(tempDir(), files);
+  const archive = join(dir, 'pets.tar');
+  writeFileSync(archive, makeTar(Object.entries(files).map(([name, data]) => ({ name: `pets/${name}`, data }))));
+  for (const path of [dir, archive]) {
+    const data = await load(path, { validation_split: 'val' });
+    assert.equal([...data.validation!.labels], [0, 0, 0, 1, 1, 1], path);
+    assert.is(data.validation!.pixels.length, 6 * 12 * 16 * 3);
+    assert.match(data.validation!.files[3]!, /val\/dogs\/00\.png$/);
+    assert.is(data.validationSource, 'split val');
+    assert.equal([...data.train.labels], [0, 0, 1, 1]);
+  }
+  const located = (path: string, params: Record<string, unknown>, pattern: RegExp) =>
+    rejectsAtKey(() => load(path, params), ['validation_split'], pattern);
+  await located(dir, { validation_split: 'valid' }, /no 'valid' split folder/);
+  await located(archive, { validation_split: 'valid' }, /no images under 'valid\/<class>\/'/);
+  const oneClass = writeTree(tempDir(), { ...imageDatasetFiles({ perClass: 1 }), 'val/cats/00.png': files['val/cats/00.png']! });
+  await located(oneClass, { validation_split: 'val' }, /validation split's classes differ/);
+  const broken = writeTree(tempDir(), { ...imageDatasetFiles({ perClass: 1 }), 'val/cats/00.png': new Uint8Array([1, 2, 3]) });
+  await located(broken, { validation_split: 'val', skip_bad_files: true }, /'val' split has no readable images/);
 });
 
 test.run();

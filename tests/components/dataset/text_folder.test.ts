@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { datasets } from '../../../components/dataset/index.ts';
 import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
 import type { TextDataset } from '../../../runner/data/types.ts';
 import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
 
@@ -68,6 +69,39 @@ test('clear errors naming the file or folder', async () => {
     load(writeTree(tempDir(), { 'train/pos/1.txt': 'x', 'train/neg/1.txt': 'y', 'test/pos/1.txt': 'a', 'test/meh/1.txt': 'b' })),
     /label sets of the splits differ/,
   );
+});
+
+test('validation_split: the own val/ folder is read beside train/ and test/, with the same label indices', async () => {
+  const files = {
+    'train/pos/1.txt': 'good',
+    'train/neg/1.txt': 'bad',
+    'test/pos/1.txt': 'great',
+    'test/neg/1.txt': 'dull',
+    'val/neg/1.txt': 'poor\nfilm',
+    'val/pos/1.txt': 'fine',
+    'val/pos/2.txt': 'lovely',
+  };
+  const root = writeTree(tempDir(), files);
+  const data = await load(root, { validation_split: 'val' });
+  assert.equal(data.validation!.texts, ['poorfilm', 'fine', 'lovely']);
+  assert.equal([...data.validation!.labels], [0, 1, 1]);
+  assert.is(data.validationSource, 'split val');
+  assert.is((await load(root)).validation, undefined, 'no validation_split: no validation split');
+});
+
+test('validation_split problems are ConfigKeyErrors at validation_split', async () => {
+  const base = { 'train/pos/1.txt': 'a', 'train/neg/1.txt': 'b', 'test/pos/1.txt': 'c', 'test/neg/1.txt': 'd' };
+  const atKey = (files: Record<string, string>, split: string, pattern: RegExp) =>
+    rejectsAtKey(() => load(writeTree(tempDir(), files), { validation_split: split }), ['validation_split'], pattern);
+  await atKey(base, 'val', /'val' split folder .* does not exist/);
+  await atKey({ ...base, 'val/README': 'x' }, 'val', /'val' split folder .* has no class subfolders/);
+  await atKey(
+    { ...base, 'val/pos/1.txt': 'e' },
+    'val',
+    /validation split's classes differ .* Training has 'neg', 'pos'; validation has 'pos'/,
+  );
+  await atKey({ ...base, 'val/pos/1.txt': 'e', 'val/neg/1.txt': 'f', 'val/odd/1.txt': 'g' }, 'val', /validation has 'neg', 'odd', 'pos'/);
+  await atKey(base, 'test', /the validation split folder 'test' is also the test split folder/);
 });
 
 test.run();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { datasets } from '../../../components/dataset/index.ts';
 import { parseDelimited } from '../../../components/dataset/table-formats.ts';
 import { UserError } from '../../../runner/errors.ts';
+import { rejectsAtKey } from '../../helpers/errors.ts';
+import type { TextDataset } from '../../../runner/data/types.ts';
 import { tempDir, writeTree } from '../../helpers/files.ts';
 
 const context = { configDir: '.', warn() {} };
@@ -63,6 +65,32 @@ test('a missing column or a bad JSON line names the file', async () => {
       assert.instance(error, UserError);
       assert.match((error as Error).message, pattern);
     }
+  }
+});
+
+test('validation: an own table of validation examples, same classes as train; problems located at validation', async () => {
+  const dir = writeTree(tempDir(), {
+    'train.csv': 'text,label\ngood,pos\nbad,neg\n',
+    'test.csv': 'text,label\nfine,pos\nno,neg\n',
+    'val.csv': 'text,label\nmeh,neg\nnice,pos\nok,pos\n',
+    'val-one-class.csv': 'text,label\nnice,pos\n',
+    'val-header.csv': 'text,label\n',
+  });
+  const build = (validation: string) =>
+    datasets.build(
+      { type: 'text_table', train: join(dir, 'train.csv'), test: join(dir, 'test.csv'), validation: join(dir, validation) },
+      context,
+    ) as Promise<TextDataset>;
+  const data = await build('val.csv');
+  assert.equal(data.validation!.texts, ['meh', 'nice', 'ok']);
+  assert.equal([...data.validation!.labels], [0, 1, 1]);
+  assert.is(data.validationSource, `file ${join(dir, 'val.csv')}`);
+  for (const [file, pattern] of [
+    ['val-one-class.csv', /validation split's classes differ/],
+    ['val-header.csv', /has no examples/],
+    ['missing.csv', /does not exist/],
+  ] as const) {
+    await rejectsAtKey(() => build(file), ['validation'], pattern);
   }
 });
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interruptAfterMetrics, runCli } from '../../helpers/cli.ts';
 import { TEXT_RUN_FILES } from '../../helpers/experiment.ts';
-import { tempDir } from '../../helpers/files.ts';
+import { fixture, tempDir } from '../../helpers/files.ts';
 
 function onlyRunDir(runsDir: string, experiment: string): string {
   const runs = readdirSync(join(runsDir, experiment));
@@ -79,8 +79,47 @@ test('--dry-run prints the resolved config, the model and its parameter groups, 
   assert.match(result.stderr, 'parameter groups:');
   assert.match(result.stderr, /head: lr 0\.01.*\n\s+dense\/kernel/);
   assert.match(result.stderr, 'constant_embedding/embeddings');
-  assert.match(result.stderr, /data: \d+ training and \d+ test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/);
+  assert.match(result.stderr, /data: \d+ train \/ \d+ test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/);
   assert.not.ok(existsSync(join(runsDir, 'quickstart')));
+});
+
+/** configs/quickstart.yaml in a fresh folder, with its dataset path made absolute and `edit` applied. */
+function quickstartCopy(edit: (yaml: string) => string): string {
+  const file = join(tempDir(), 'experiment.yaml');
+  const yaml = readFileSync('configs/quickstart.yaml', 'utf8').replace('../tests/fixtures/sentences', fixture('sentences'));
+  writeFileSync(file, edit(yaml));
+  return file;
+}
+
+/** `file:line:col` of the first occurrence of `text` in the file. */
+function positionOf(file: string, text: string): string {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(text));
+  return `${file}:${line + 1}:${lines[line]!.indexOf(text) + 1}`;
+}
+
+test('--dry-run with data.validation: the data line gives train / validation / test counts and how the split was made', async () => {
+  const file = quickstartCopy((yaml) => yaml.replace('  max_len: 40\n', '  max_len: 40\n  validation: {fraction: 0.25, seed: 1}\n'));
+  const result = await runCli(['run', file, '--dry-run', '--runs-dir', tempDir()]);
+  assert.is(result.code, 0, result.stderr);
+  assert.match(
+    result.stderr,
+    'data: 225 train / 75 validation (fraction 0.25 of train (stratified, seed 1)) / 100 test examples, 2 classes (neg, pos)',
+  );
+});
+
+test('validation problems found while building are located at their config key (file:line:col)', async () => {
+  const tiny = quickstartCopy((yaml) => yaml.replace('  max_len: 40\n', '  max_len: 40\n  validation: {fraction: 0.001}\n'));
+  const result = await runCli(['run', tiny, '--dry-run']);
+  assert.is(result.code, 2, result.stderr);
+  assert.match(result.stderr, `${positionOf(tiny, '0.001')} error data.validation.fraction: holding out 0.001 of the 300`);
+  assert.match(result.stderr, /get no validation example/);
+  assert.not.match(result.stderr, /\n\s+at /);
+
+  const missing = quickstartCopy((yaml) => yaml.replace(/(dataset: \{type: text_folder, path: [^}]+)\}/, '$1, validation_split: nope}'));
+  const folder = await runCli(['run', missing, '--dry-run']);
+  assert.is(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, `${positionOf(missing, 'nope')} error data.dataset.validation_split: The 'nope' split folder`);
 });
 
 test('Ctrl-C: the run ends KILLED with exit 130 and its metrics on disk', async () => {
