@@ -1,4 +1,4 @@
-import { StringEnum } from '../config/string-enum.ts';
+import { Type } from '@sinclair/typebox';
 import type { BuildContext } from '../registry.ts';
 import type { GroupedOptimizer } from './optimizer.ts';
 
@@ -6,7 +6,7 @@ import type { GroupedOptimizer } from './optimizer.ts';
 export type ScheduleInterval = 'epoch' | 'step';
 
 /** The `interval` option every schedule has. */
-export const ScheduleIntervalSchema = StringEnum(['epoch', 'step'], {
+export const ScheduleIntervalSchema = Type.Union([Type.Literal('epoch'), Type.Literal('step')], {
   default: 'epoch',
   description:
     "epoch: the schedule advances once after each epoch's optimizer steps (PyTorch's usual scheduler.step()); " +
