@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
-import { runSchedulerSteps, ScheduleIntervalSchema, type LrSchedule, type ScheduleContext } from '../../runner/train/schedule.ts';
-import { ramp, scheduleLength, WarmupSchema, warmupStartSchema } from './common.ts';
+import { ScheduleIntervalSchema, type LrSchedule, type ScheduleContext } from '../../runner/train/schedule.ts';
+import { afterWarmup, WarmupSchema, warmupStartSchema } from './common.ts';
 
 /**
  * CosineAnnealingLR after an optional linear warm-up: PyTorch's
@@ -31,14 +31,12 @@ export const cosine = defineComponent({
     { additionalProperties: false },
   ),
   build({ interval, t_max, eta_min, warmup, warmup_start_factor }, context: ScheduleContext): LrSchedule {
-    const cosineSteps = scheduleLength('t_max', t_max, runSchedulerSteps(interval, context), warmup) - warmup;
-    return {
-      kind: 'closed_form',
+    const warmupOptions = { warmup, startFactor: warmup_start_factor, lengthKey: 't_max', length: t_max };
+    return afterWarmup(
       interval,
-      rate(base, t) {
-        if (t < warmup) return base * ramp(warmup_start_factor, 1, t, warmup);
-        return eta_min + ((base - eta_min) * (1 + Math.cos((Math.PI * (t - warmup)) / cosineSteps))) / 2;
-      },
-    };
+      context,
+      warmupOptions,
+      (base, t, steps) => eta_min + ((base - eta_min) * (1 + Math.cos((Math.PI * t) / steps))) / 2,
+    );
   },
 });

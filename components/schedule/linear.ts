@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
-import { runSchedulerSteps, ScheduleIntervalSchema, type LrSchedule, type ScheduleContext } from '../../runner/train/schedule.ts';
-import { ramp, scheduleLength, WarmupSchema, warmupStartSchema } from './common.ts';
+import { ScheduleIntervalSchema, type LrSchedule, type ScheduleContext } from '../../runner/train/schedule.ts';
+import { afterWarmup, ramp, WarmupSchema, warmupStartSchema } from './common.ts';
 
 /**
  * Linear warm-up then linear decay: PyTorch's SequentialLR([LinearLR(start_factor, 1, total_iters=warmup),
@@ -21,18 +21,15 @@ export const linear = defineComponent({
       total: Type.Optional(
         Type.Integer({
           minimum: 1,
-          description: "Scheduler steps from the start (warm-up included) to the end of the decay (default: the run's length in scheduler steps).",
+          description:
+            "Scheduler steps from the start (warm-up included) to the end of the decay (default: the run's length in scheduler steps).",
         }),
       ),
     },
     { additionalProperties: false },
   ),
   build({ interval, warmup, start_factor, end_factor, total }, context: ScheduleContext): LrSchedule {
-    const decaySteps = scheduleLength('total', total, runSchedulerSteps(interval, context), warmup) - warmup;
-    return {
-      kind: 'closed_form',
-      interval,
-      rate: (base, t) => base * (t < warmup ? ramp(start_factor, 1, t, warmup) : ramp(1, end_factor, t - warmup, decaySteps)),
-    };
+    const warmupOptions = { warmup, startFactor: start_factor, lengthKey: 'total', length: total };
+    return afterWarmup(interval, context, warmupOptions, (base, t, steps) => base * ramp(1, end_factor, t, steps));
   },
 });
