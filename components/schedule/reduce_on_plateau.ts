@@ -10,14 +10,26 @@ export const reduce_on_plateau = defineComponent({
     "patience epochs (mode min or max from the run's monitor goal; PyTorch semantics).",
   params: Type.Object(
     {
-      interval: Type.Literal('epoch', { default: 'epoch', description: 'Always epoch: the schedule sees the monitored metric after every epoch.' }),
-      factor: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Multiplies the rates at each reduction.' }),
+      interval: Type.Literal('epoch', {
+        default: 'epoch',
+        description: 'Always epoch: the schedule sees the monitored metric after every epoch.',
+      }),
+      factor: Type.Number({
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: 0.1,
+        description: 'Multiplies the rates at each reduction.',
+      }),
       patience: Type.Integer({
         minimum: 0,
         default: 10,
         description: 'Epochs without improvement tolerated; the rates drop after more than this many in a row.',
       }),
-      threshold: Type.Number({ minimum: 0, default: 1e-4, description: 'Smallest change that counts as an improvement (see threshold_mode).' }),
+      threshold: Type.Number({
+        minimum: 0,
+        default: 1e-4,
+        description: 'Smallest change that counts as an improvement (see threshold_mode).',
+      }),
       threshold_mode: Type.Union([Type.Literal('rel'), Type.Literal('abs')], {
         default: 'rel',
         description: 'rel: better means below best · (1 − threshold) (max: above best · (1 + threshold)); abs: best ∓ threshold.',

@@ -25,7 +25,14 @@ export function configReference(): string {
     const notes = kindNotes[kind as ComponentKind];
     if (notes) out.push(notes, '');
     for (const component of (registry as Registry<unknown, never>).all()) {
-      out.push(`### \`${kind}\` \`${component.name}\``, '', component.summary, '', ...table(componentProperties(kind, component) as Node, ''), '');
+      out.push(
+        `### \`${kind}\` \`${component.name}\``,
+        '',
+        component.summary,
+        '',
+        ...table(componentProperties(kind, component) as Node, ''),
+        '',
+      );
     }
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';

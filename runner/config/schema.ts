@@ -43,9 +43,15 @@ export const nestedSlots: Partial<Record<ComponentKind, Record<string, { kind: C
 };
 
 /** A component's config keys as a JSON Schema object: its params plus the kind's nested slots (all optional). */
-export function componentProperties(kind: string, component: { params: TSchema }): { properties: Record<string, TSchema>; required?: string[] } {
+export function componentProperties(
+  kind: string,
+  component: { params: TSchema },
+): { properties: Record<string, TSchema>; required?: string[] } {
   const params = component.params as TSchema & { properties: Record<string, TSchema>; required?: string[] };
-  const nested = Object.entries(nestedSlots[kind as ComponentKind] ?? {}).map(([key, s]) => [key, Type.Optional(slot(s.kind, s.description))]);
+  const nested = Object.entries(nestedSlots[kind as ComponentKind] ?? {}).map(([key, s]) => [
+    key,
+    Type.Optional(slot(s.kind, s.description)),
+  ]);
   return { properties: { ...params.properties, ...Object.fromEntries(nested) }, required: params.required };
 }
 
@@ -201,7 +207,10 @@ export const ExperimentSchema = Type.Object(
     ),
     data: DataSchema,
     model: slot('model', 'The network; it outputs one logit per class.'),
-    optimizer: slot('optimizer', 'The optimizer, with per-parameter-group learning rates and an optional learning-rate schedule (schedule).'),
+    optimizer: slot(
+      'optimizer',
+      'The optimizer, with per-parameter-group learning rates and an optional learning-rate schedule (schedule).',
+    ),
     train: TrainSchema,
     tracking: TrackingSchema,
     sweep: Type.Optional(SweepSchema),

@@ -136,7 +136,8 @@ export class LrScheduler {
     }
     const saved = Object.keys(state.rates).sort().join(', ');
     const groups = Object.keys(this.base).sort().join(', ');
-    if (saved !== groups) throw new Error(`schedule state has rates of groups ${saved}, but the optimizer's trainable groups are ${groups}`);
+    if (saved !== groups)
+      throw new Error(`schedule state has rates of groups ${saved}, but the optimizer's trainable groups are ${groups}`);
     this.t = state.t;
     if (state.plateau) {
       this.best = fromJson(state.plateau.best);

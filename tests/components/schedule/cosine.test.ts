@@ -8,7 +8,10 @@ const range = (n: number) => Array.from({ length: n }, (_, t) => t);
 
 test("cosine: η0 · (1 + cos(π t / T_max)) / 2 with t_max = the run's epochs by default (CosineAnnealingLR)", () => {
   const rates = epochRates({ type: 'cosine' }, 10);
-  assertFactors(rates, range(11).map((t) => (1 + Math.cos((Math.PI * t) / 10)) / 2));
+  assertFactors(
+    rates,
+    range(11).map((t) => (1 + Math.cos((Math.PI * t) / 10)) / 2),
+  );
   assert.is(rates[10]!.head, 0);
 });
 
@@ -39,7 +42,10 @@ test('cosine with interval step: t counts optimizer steps and t_max defaults to 
     scheduler.afterEpoch(0.5);
     assert.equal(optimizer.learningRates(), rates.at(-1), 'afterEpoch does not move a step schedule');
   }
-  assertFactors(rates, range(7).map((t) => (1 + Math.cos((Math.PI * t) / 6)) / 2));
+  assertFactors(
+    rates,
+    range(7).map((t) => (1 + Math.cos((Math.PI * t) / 6)) / 2),
+  );
 });
 
 test('cosine: a warmup not shorter than t_max is a UserError naming both keys', () => {

@@ -21,7 +21,9 @@ test('linear with warmup: SequentialLR(LinearLR(start, 1, warmup), LinearLR(1, e
 test('linear: a warmup not shorter than total is a UserError naming both keys', () => {
   assert.throws(
     () => scheduled({ type: 'linear', warmup: 4, total: 4 }),
-    (e: unknown) => e instanceof UserError && /optimizer\.schedule\.warmup \(4\) must be less than optimizer\.schedule\.total \(4\)/.test((e as Error).message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /optimizer\.schedule\.warmup \(4\) must be less than optimizer\.schedule\.total \(4\)/.test((e as Error).message),
   );
 });
 

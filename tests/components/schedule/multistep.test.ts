@@ -10,7 +10,10 @@ test('multistep: η0 · gamma^(number of milestones ≤ t) (MultiStepLR)', () =>
 });
 
 test('multistep: milestones that do not increase strictly are a UserError naming the key', () => {
-  for (const milestones of [[3, 3], [5, 2]]) {
+  for (const milestones of [
+    [3, 3],
+    [5, 2],
+  ]) {
     assert.throws(
       () => scheduled({ type: 'multistep', milestones }),
       (e: unknown) => e instanceof UserError && /optimizer\.schedule\.milestones must increase strictly/.test((e as Error).message),

@@ -8,7 +8,9 @@ const pairs = (rates: Record<string, number>[]) => rates.map((r) => [r.default!,
 
 function assertPairs(actual: number[][], expected: number[][]) {
   assert.is(actual.length, expected.length);
-  expected.forEach(([d, h], t) => assertRates({ default: actual[t]![0]!, head: actual[t]![1]!, ice: 0 }, { default: d!, head: h! }, `t=${t}`));
+  expected.forEach(([d, h], t) =>
+    assertRates({ default: actual[t]![0]!, head: actual[t]![1]!, ice: 0 }, { default: d!, head: h! }, `t=${t}`),
+  );
 }
 
 test('reduce_on_plateau (min, rel): patience, cooldown and min_lr, traced by hand from PyTorch code', () => {
@@ -65,7 +67,10 @@ test('reduce_on_plateau (min, abs): better means below best − threshold', () =
 
 /** Rates of a plateau schedule in a run whose monitor is maximized. */
 function maximizing(config: Record<string, unknown>, values: number[]) {
-  const { optimizer, scheduler } = scheduled({ type: 'reduce_on_plateau', patience: 0, ...config }, scheduleContext({ monitorGoal: 'maximize' }));
+  const { optimizer, scheduler } = scheduled(
+    { type: 'reduce_on_plateau', patience: 0, ...config },
+    scheduleContext({ monitorGoal: 'maximize' }),
+  );
   return [optimizer.learningRates(), ...values.map((v) => (scheduler.afterEpoch(v), optimizer.learningRates()))];
 }
 

@@ -88,7 +88,14 @@ test('optimizer.schedule: a nested component slot, validated with defaults appli
   const dir = writeTree(tempDir(), { 'config.yaml': valid.replace('lr: 0.01}', 'lr: 0.01, schedule: {type: cosine, warmup: 1}}') });
   const { config } = loadConfig(join(dir, 'config.yaml'));
   assert.equal(config.optimizer.schedule, { type: 'cosine', interval: 'epoch', eta_min: 0, warmup: 1, warmup_start_factor: 1 / 3 });
-  assert.equal(Object.keys(withoutNestedSlots('optimizer', config.optimizer)).sort(), ['betas', 'eps', 'lr', 'param_groups', 'type', 'weight_decay']);
+  assert.equal(Object.keys(withoutNestedSlots('optimizer', config.optimizer)).sort(), [
+    'betas',
+    'eps',
+    'lr',
+    'param_groups',
+    'type',
+    'weight_decay',
+  ]);
 });
 
 test('optimizer.schedule: an unknown schedule gets a suggestion and the registered list; an unknown key its closest key', () => {

@@ -65,8 +65,11 @@ test('a pattern that matches nothing is a warning; a bad regex and lr with lr_mu
   }
 });
 
-test('a group name used twice (or the default group\'s name) is an error at its name', () => {
-  for (const names of [['a', 'a'], ['default', 'b']]) {
+test("a group name used twice (or the default group's name) is an error at its name", () => {
+  for (const names of [
+    ['a', 'a'],
+    ['default', 'b'],
+  ]) {
     const groups = names.map((name, i) => ({ name, match: [i === 0 ? '^body/' : '^head/'] }));
     try {
       resolveParamGroups(tinyModel(), { lr: 0.1, weightDecay: 0, groups });

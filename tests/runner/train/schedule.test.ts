@@ -47,7 +47,11 @@ test('the optimizer updates with the scheduled rate: real SGD steps on a tiny mo
 });
 
 /** Drives a scheduler through `epochs` epochs of 3 steps, with a monitored value per epoch; returns the rates after each call. */
-function drive(scheduler: ReturnType<typeof scheduled>['scheduler'], optimizer: ReturnType<typeof scheduled>['optimizer'], values: number[]) {
+function drive(
+  scheduler: ReturnType<typeof scheduled>['scheduler'],
+  optimizer: ReturnType<typeof scheduled>['optimizer'],
+  values: number[],
+) {
   const rates: Record<string, number>[] = [];
   for (const value of values) {
     for (let step = 0; step < 3; step++) {
@@ -63,7 +67,10 @@ function drive(scheduler: ReturnType<typeof scheduled>['scheduler'], optimizer: 
 const resumable: [string, { type: string } & Record<string, unknown>][] = [
   ['cosine with warm-up per step', { type: 'cosine', interval: 'step', warmup: 3, warmup_start_factor: 0.2, eta_min: 1e-5 }],
   ['multistep per epoch', { type: 'multistep', milestones: [1, 3] }],
-  ['reduce_on_plateau in cooldown', { type: 'reduce_on_plateau', factor: 0.5, patience: 1, cooldown: 2, threshold_mode: 'abs', threshold: 0.01 }],
+  [
+    'reduce_on_plateau in cooldown',
+    { type: 'reduce_on_plateau', factor: 0.5, patience: 1, cooldown: 2, threshold_mode: 'abs', threshold: 0.01 },
+  ],
 ];
 
 for (const [what, config] of resumable) {
@@ -101,13 +108,16 @@ test('plateau state is plain JSON, with the initial best (±inf) as a string', (
   assert.is(max.scheduler.state().plateau?.best, '-inf');
 });
 
-test("restore() refuses a state of another schedule kind, interval or set of groups", () => {
+test('restore() refuses a state of another schedule kind, interval or set of groups', () => {
   const { scheduler } = scheduled({ type: 'cosine' }, context);
   const state = scheduler.state();
   const other = scheduled({ type: 'reduce_on_plateau' }, context).scheduler;
   assert.throws(() => other.restore(state), /schedule state is of a closed_form schedule stepped every epoch/);
   assert.throws(() => scheduler.restore({ ...state, interval: 'step' }), /stepped every step/);
-  assert.throws(() => scheduler.restore({ ...state, rates: { default: 0.001 } }), /rates of groups default, but the optimizer's trainable groups are default, head/);
+  assert.throws(
+    () => scheduler.restore({ ...state, rates: { default: 0.001 } }),
+    /rates of groups default, but the optimizer's trainable groups are default, head/,
+  );
 });
 
 test('buildLrScheduler: constant rates without a schedule; the configured schedule otherwise', () => {
