@@ -39,4 +39,15 @@ test('the committed experiment schema is plain JSON Schema an editor can use: ev
   }
 });
 
+test('every per-kind schema compiles on its own; optimizer.schema.json checks a nested schedule', () => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  for (const name of Object.keys(schemaFiles()).filter((f) => f !== 'experiment.schema.json')) {
+    ajv.compile(JSON.parse(readFileSync(join(schemasDir, name), 'utf8')));
+  }
+  const optimizer = ajv.compile(JSON.parse(readFileSync(join(schemasDir, 'optimizer.schema.json'), 'utf8')));
+  assert.ok(optimizer({ type: 'sgd', lr: 0.1, schedule: { type: 'step', step_size: 3 } }), ajv.errorsText(optimizer.errors));
+  assert.not.ok(optimizer({ type: 'sgd', lr: 0.1, schedule: { type: 'step', step_size: 3, gama: 0.5 } }));
+  assert.not.ok(optimizer({ type: 'sgd', lr: 0.1, schedule: { type: 'stepp' } }));
+});
+
 test.run();

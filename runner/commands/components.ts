@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { parseCommandArgs } from '../cli-args.ts';
-import { componentKinds } from '../config/schema.ts';
+import { componentKinds, componentProperties } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { closestName, type Registry } from '../registry.ts';
 import type { Command } from './command.ts';
@@ -34,7 +34,7 @@ export function describeComponents(onlyKind?: string): string {
     out.push(`${kind}:`);
     for (const component of (registry as Registry<unknown, never>).all()) {
       out.push(`  ${component.name} — ${component.summary}`);
-      const params = component.params as TSchema & { properties: Record<string, TSchema>; required?: string[] };
+      const params = componentProperties(kind, component);
       for (const [name, schema] of Object.entries(params.properties)) {
         const required = params.required?.includes(name) && schema.default === undefined;
         const detail = required ? 'required' : schema.default !== undefined ? `default ${JSON.stringify(schema.default)}` : 'optional';
@@ -49,6 +49,7 @@ export function describeComponents(onlyKind?: string): string {
 function typeName(schema: TSchema): string {
   if (schema.enum) return (schema.enum as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
+  if (schema.allOf && schema.properties?.type) return 'component';
   if (schema.type === 'array') return `list of ${schema.items ? typeName(schema.items as TSchema) : 'values'}`;
   if (Array.isArray(schema.type)) return schema.type.join(' | ');
   if (schema.anyOf) return (schema.anyOf as TSchema[]).map(typeName).join(' | ');

@@ -1,6 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Registry } from '../registry.ts';
-import { componentKinds, ExperimentSchema } from './schema.ts';
+import { SCHEDULE_NOTES } from '../../components/schedule/index.ts';
+import { componentKinds, componentProperties, ExperimentSchema, type ComponentKind } from './schema.ts';
+
+/** Prose shown before a kind's components. */
+const kindNotes: Partial<Record<ComponentKind, string>> = { schedule: SCHEDULE_NOTES };
 
 type Node = TSchema & { properties?: Record<string, Node>; required?: string[]; items?: Node; enum?: unknown[]; anyOf?: Node[] };
 
@@ -18,8 +22,17 @@ export function configReference(): string {
   ];
   for (const [kind, registry] of Object.entries(componentKinds)) {
     out.push('', `## Components: ${kind}`, '');
+    const notes = kindNotes[kind as ComponentKind];
+    if (notes) out.push(notes, '');
     for (const component of (registry as Registry<unknown, never>).all()) {
-      out.push(`### \`${kind}\` \`${component.name}\``, '', component.summary, '', ...table(component.params as Node, ''), '');
+      out.push(
+        `### \`${kind}\` \`${component.name}\``,
+        '',
+        component.summary,
+        '',
+        ...table(componentProperties(kind, component) as Node, ''),
+        '',
+      );
     }
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';

@@ -2,18 +2,30 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../registry.ts';
 import { configReference } from './reference.ts';
-import { componentKinds, componentSchema, experimentJsonSchema, optionalDefaults, structuredCloneSchema } from './schema.ts';
+import {
+  componentDefinitions,
+  componentKinds,
+  componentSchema,
+  experimentJsonSchema,
+  nestedSlots,
+  optionalDefaults,
+  structuredCloneSchema,
+  type ComponentKind,
+} from './schema.ts';
 
 /** The generated schema files by name: the experiment schema and one per component kind. */
 export function schemaFiles(): Record<string, string> {
   const files: Record<string, string> = { 'experiment.schema.json': stringify(experimentJsonSchema()) };
   for (const [kind, registry] of Object.entries(componentKinds)) {
     const components = (registry as Registry<unknown, never>).all();
+    const nestedKinds = Object.values(nestedSlots[kind as ComponentKind] ?? {}).map((s) => s.kind);
     files[`${kind}.schema.json`] = stringify({
       $schema: 'http://json-schema.org/draft-07/schema#',
       title: `runner ${kind} components`,
       description: `Every registered ${kind}: pick one with 'type'.`,
       oneOf: components.map((c) => optionalDefaults(structuredCloneSchema(componentSchema(kind, c)))),
+      // Nested slots (optimizer.schedule) refer to their kind's components under $defs, as in the experiment schema.
+      ...(nestedKinds.length > 0 && { $defs: optionalDefaults(JSON.parse(JSON.stringify(componentDefinitions(nestedKinds))) as unknown) }),
     });
   }
   return files;

@@ -4,6 +4,7 @@ import { datasets } from '../../components/dataset/index.ts';
 import { embeddings } from '../../components/embedding/index.ts';
 import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
+import { schedules } from '../../components/schedule/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import type { Registry } from '../registry.ts';
 import { SweepSchema } from '../sweep/schema.ts';
@@ -17,6 +18,7 @@ export const componentKinds = {
   embedding: embeddings,
   model: models,
   optimizer: optimizers,
+  schedule: schedules,
 } as const;
 
 /** A component kind (`dataset`, `model`, ...). */
@@ -27,11 +29,42 @@ export type ComponentConfig = { type: string } & Record<string, unknown>;
 
 const defName = (kind: string, name: string) => `${kind}.${name}`;
 
-/** The JSON Schema of one component in a config: `type` plus its params, nothing else. */
-export function componentSchema(kind: string, component: { name: string; summary: string; params: TSchema }): TSchema {
+/**
+ * Component slots inside every component of a kind, beside its params: `optimizer.schedule`. The
+ * component's builder does not see them (see `withoutNestedSlots`); they are built on their own.
+ */
+export const nestedSlots: Partial<Record<ComponentKind, Record<string, { kind: ComponentKind; description: string }>>> = {
+  optimizer: {
+    schedule: {
+      kind: 'schedule',
+      description: "Learning-rate schedule: scales every trainable group's rate independently (default: constant rates).",
+    },
+  },
+};
+
+/** A component's config keys as a JSON Schema object: its params plus the kind's nested slots (all optional). */
+export function componentProperties(
+  kind: string,
+  component: { params: TSchema },
+): { properties: Record<string, TSchema>; required?: string[] } {
   const params = component.params as TSchema & { properties: Record<string, TSchema>; required?: string[] };
+  const nested = Object.entries(nestedSlots[kind as ComponentKind] ?? {}).map(([key, s]) => [
+    key,
+    Type.Optional(slot(s.kind, s.description)),
+  ]);
+  return { properties: { ...params.properties, ...Object.fromEntries(nested) }, required: params.required };
+}
+
+/** A component's config without the kind's nested slots: what its builder takes. */
+export function withoutNestedSlots(kind: ComponentKind, config: ComponentConfig): ComponentConfig {
+  const keys = Object.keys(nestedSlots[kind] ?? {});
+  return Object.fromEntries(Object.entries(config).filter(([key]) => !keys.includes(key))) as ComponentConfig;
+}
+
+/** The JSON Schema of one component in a config: `type` plus its params and nested slots, nothing else. */
+export function componentSchema(kind: string, component: { name: string; summary: string; params: TSchema }): TSchema {
   return Type.Object(
-    { type: Type.Literal(component.name, { description: `${component.summary}` }), ...params.properties },
+    { type: Type.Literal(component.name, { description: `${component.summary}` }), ...componentProperties(kind, component).properties },
     { additionalProperties: false, title: `${kind} ${component.name}`, description: component.summary },
   );
 }
@@ -54,11 +87,11 @@ function componentSlot(kind: string, registry: Registry<unknown, never>, descrip
   });
 }
 
-/** `$defs` holding every registered component's schema. */
-function componentDefinitions(): Record<string, TSchema> {
+/** `$defs` holding the schema of every registered component of `kinds` (default: all kinds). */
+export function componentDefinitions(kinds = Object.keys(componentKinds) as ComponentKind[]): Record<string, TSchema> {
   const defs: Record<string, TSchema> = {};
-  for (const [kind, registry] of Object.entries(componentKinds)) {
-    for (const component of (registry as Registry<unknown, never>).all()) {
+  for (const kind of kinds) {
+    for (const component of (componentKinds[kind] as Registry<unknown, never>).all()) {
       defs[defName(kind, component.name)] = componentSchema(kind, component);
     }
   }
@@ -239,7 +272,10 @@ export const ExperimentSchema = Type.Object(
     ),
     data: DataSchema,
     model: slot('model', 'The network; it outputs one logit per class.'),
-    optimizer: slot('optimizer', 'The optimizer, with per-parameter-group learning rates.'),
+    optimizer: slot(
+      'optimizer',
+      'The optimizer, with per-parameter-group learning rates and an optional learning-rate schedule (schedule).',
+    ),
     train: TrainSchema,
     tracking: TrackingSchema,
     sweep: Type.Optional(SweepSchema),

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { datasets } from '../../components/dataset/index.ts';
 import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
+import { schedules } from '../../components/schedule/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import {
   buildPretrainedEmbedding,
@@ -11,7 +12,7 @@ import {
   type EmbeddingInfo,
 } from '../../components/embedding/apply.ts';
 import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
-import type { ExperimentConfig } from '../config/schema.ts';
+import { withoutNestedSlots, type ComponentConfig, type ExperimentConfig } from '../config/schema.ts';
 import { ConfigKeyError, UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
 import { imageBatchSources } from '../data/image-pipeline.ts';
@@ -21,6 +22,7 @@ import { holdOutValidation } from '../data/validation.ts';
 import type { BuildContext } from '../registry.ts';
 import { GroupedOptimizer } from '../train/optimizer.ts';
 import { resolveParamGroups, type ParamGroupPlan } from '../train/param-groups.ts';
+import { LrScheduler, type ScheduleContext } from '../train/schedule.ts';
 
 /** Everything a config builds before training: data, model, optimizer and its groups. */
 export interface BuiltExperiment {
@@ -50,7 +52,7 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
     }
     try {
       if (pretrained?.freeze) freezeEmbeddingLayers(model);
-      const spec = optimizers.build(config.optimizer, context);
+      const spec = optimizers.build(withoutNestedSlots('optimizer', config.optimizer), context);
       const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
       const embedding = pretrained && embeddingInfo(pretrained);
       return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan, embedding };
@@ -62,6 +64,12 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
     disposeData(data);
     throw error;
   }
+}
+
+/** The scheduler of `optimizerConfig.schedule` over `optimizer` (constant rates when the config has no schedule). */
+export function buildLrScheduler(optimizerConfig: ComponentConfig, optimizer: GroupedOptimizer, context: ScheduleContext): LrScheduler {
+  const schedule = (optimizerConfig.schedule as ComponentConfig | undefined) ?? { type: 'constant' };
+  return new LrScheduler(schedules.build(schedule, context), optimizer);
 }
 
 /**

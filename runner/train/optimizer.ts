@@ -33,12 +33,18 @@ export interface OptimizerSpec {
 /** Applies a rule per parameter group, each group with its own learning rate and weight decay. */
 export class GroupedOptimizer {
   private readonly state = new Map<string, tf.Variable[]>();
+  /** Current learning rate of each trainable group by name (a schedule changes it; `groups` keep the initial one). */
+  private readonly rates = new Map<string, number>();
   private step = 0;
 
   constructor(
     private readonly rule: UpdateRule,
     readonly groups: ResolvedGroup[],
   ) {
+    for (const group of this.trainableGroups()) {
+      if (this.rates.has(group.name)) throw new Error(`parameter group name '${group.name}' is used twice`);
+      this.rates.set(group.name, group.lr);
+    }
     for (const group of this.trainableGroups()) {
       for (const variable of group.variables) {
         const value = variableOf(variable);
@@ -65,7 +71,7 @@ export class GroupedOptimizer {
           const grad = grads[param.name];
           if (!grad) continue;
           const slots = this.state.get(param.name)!;
-          this.rule.update({ param, grad, slots, lr: group.lr, weightDecay: group.weightDecay, step: this.step });
+          this.rule.update({ param, grad, slots, lr: this.rates.get(group.name)!, weightDecay: group.weightDecay, step: this.step });
         }
       }
     });
@@ -88,9 +94,25 @@ export class GroupedOptimizer {
     this.step = count;
   }
 
-  /** Learning rate of each group by name, for metrics (`lr/<group>`). */
+  /** Current learning rate of each group by name, for metrics (`lr/<group>`); frozen groups report 0. */
   learningRates(): Record<string, number> {
-    return Object.fromEntries(this.groups.filter((g) => g.variables.length > 0).map((g) => [g.name, g.trainable ? g.lr : 0]));
+    return Object.fromEntries(
+      this.groups.filter((g) => g.variables.length > 0).map((g) => [g.name, g.trainable ? this.rates.get(g.name)! : 0]),
+    );
+  }
+
+  /** Initial learning rate of each trainable group by name (what a schedule scales; frozen groups are left out). */
+  baseLearningRates(): Record<string, number> {
+    return Object.fromEntries(this.trainableGroups().map((g) => [g.name, g.lr]));
+  }
+
+  /** Sets the current learning rate of the named trainable groups (the others keep theirs); an unknown or frozen name throws. */
+  setLearningRates(rates: Record<string, number>): void {
+    for (const [name, rate] of Object.entries(rates)) {
+      if (!this.rates.has(name)) throw new Error(`no trainable parameter group '${name}' (groups: ${[...this.rates.keys()].join(', ')})`);
+      if (!Number.isFinite(rate) || rate < 0) throw new Error(`learning rate of group '${name}' must be a finite number ≥ 0, got ${rate}`);
+      this.rates.set(name, rate);
+    }
   }
 
   /** Releases the optimizer state. */

@@ -104,6 +104,13 @@ export function resolveParamGroups(
     (owners.length > 0 ? groups[owners[0]!]! : defaults).variables.push(variable);
   }
   options.groups.forEach((group, g) => {
+    const earlier = [defaults, ...groups.slice(0, g)].find((other) => other.name === groups[g]!.name);
+    if (earlier) {
+      errors.push({
+        path: ['optimizer', 'param_groups', g, 'name'],
+        message: `group name '${earlier.name}' is used twice; names label the groups' rates and metrics (lr/<group>).`,
+      });
+    }
     if (group.lr !== undefined && group.lr_mult !== undefined) {
       errors.push({ path: ['optimizer', 'param_groups', g], message: 'sets both lr and lr_mult; give one of them.' });
     }

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { ConfigDiagnosticsError, type Diagnostic } from '../../../runner/config/diagnostics.ts';
 import { loadConfig, parseSetOption } from '../../../runner/config/load.ts';
+import { withoutNestedSlots } from '../../../runner/config/schema.ts';
 import { UserError } from '../../../runner/errors.ts';
 import { fixture, tempDir, writeTree } from '../../helpers/files.ts';
 
@@ -81,6 +82,32 @@ test('missing required key: names it and points at its parent', () => {
   assert.equal(d.path, ['data', 'dataset', 'path']);
   assert.match(d.message, "missing required key 'path'");
   assert.is(d.position?.line, 3);
+});
+
+test('optimizer.schedule: a nested component slot, validated with defaults applied; the optimizer build does not see it', () => {
+  const dir = writeTree(tempDir(), { 'config.yaml': valid.replace('lr: 0.01}', 'lr: 0.01, schedule: {type: cosine, warmup: 1}}') });
+  const { config } = loadConfig(join(dir, 'config.yaml'));
+  assert.equal(config.optimizer.schedule, { type: 'cosine', interval: 'epoch', eta_min: 0, warmup: 1, warmup_start_factor: 1 / 3 });
+  assert.equal(Object.keys(withoutNestedSlots('optimizer', config.optimizer)).sort(), [
+    'betas',
+    'eps',
+    'lr',
+    'param_groups',
+    'type',
+    'weight_decay',
+  ]);
+});
+
+test('optimizer.schedule: an unknown schedule gets a suggestion and the registered list; an unknown key its closest key', () => {
+  const unknown = only(diagnose(valid.replace('lr: 0.01}', 'lr: 0.01, schedule: {type: cosin}}')).diagnostics);
+  assert.equal(unknown.path, ['optimizer', 'schedule', 'type']);
+  assert.match(unknown.message, "unknown schedule 'cosin'. Did you mean 'cosine'?");
+  assert.match(unknown.hint ?? '', 'constant, step, multistep, exponential, cosine, linear, reduce_on_plateau');
+  const key = only(diagnose(valid.replace('lr: 0.01}', 'lr: 0.01, schedule: {type: step, step_size: 2, gama: 0.5}}')).diagnostics);
+  assert.equal(key.path, ['optimizer', 'schedule', 'gama']);
+  assert.match(key.message, "unknown key 'gama'. Did you mean 'gamma'?");
+  const plateau = only(diagnose(valid.replace('lr: 0.01}', 'lr: 0.01, schedule: {type: reduce_on_plateau, interval: step}}')).diagnostics);
+  assert.equal(plateau.path, ['optimizer', 'schedule', 'interval']);
 });
 
 test('all problems are reported at once, in file order', () => {

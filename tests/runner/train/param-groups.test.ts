@@ -65,6 +65,24 @@ test('a pattern that matches nothing is a warning; a bad regex and lr with lr_mu
   }
 });
 
+test("a group name used twice (or the default group's name) is an error at its name", () => {
+  for (const names of [
+    ['a', 'a'],
+    ['default', 'b'],
+  ]) {
+    const groups = names.map((name, i) => ({ name, match: [i === 0 ? '^body/' : '^head/'] }));
+    try {
+      resolveParamGroups(tinyModel(), { lr: 0.1, weightDecay: 0, groups });
+      assert.unreachable('duplicate names must fail');
+    } catch (error) {
+      assert.instance(error, ConfigError);
+      const issue = (error as ConfigError).issues[0]!;
+      assert.equal(issue.path, ['optimizer', 'param_groups', names[0] === 'default' ? 0 : 1, 'name']);
+      assert.match(issue.message, `group name '${names[0]}' is used twice`);
+    }
+  }
+});
+
 test('trainable: false freezes a group', () => {
   const plan = resolveParamGroups(tinyModel(), { lr: 0.1, weightDecay: 0, groups: [{ name: 'ice', match: ['^body/'], trainable: false }] });
   assert.is(plan.groups[1]!.trainable, false);
