@@ -6,13 +6,17 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
-import { resolveLifecycle } from '../train/lifecycle.ts';
+import { resolveLifecycle, type Lifecycle } from '../train/lifecycle.ts';
 import type { Monitor } from '../train/selection.ts';
 import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
-import type { TrainingState } from '../train/loop.ts';
+import { stepsPerEpoch, type TrainingState } from '../train/loop.ts';
 import { ConfigError } from '../config/issues.ts';
 import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
-import { buildExperiment, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
+import { buildExperiment, buildLrScheduler, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
+import type { LrScheduler } from '../train/schedule.ts';
+import type { ExperimentConfig } from '../config/schema.ts';
+import type { BuildContext } from '../registry.ts';
+import { locatedAt } from '../errors.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
@@ -81,9 +85,16 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
   return withSeededMathRandom(config.seed, async (mathRandom) => {
     if (options.dryRun) {
       const built = await buildExperiment(config, context);
-      for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
-      progress.info(`# resolved config of ${loaded.file}\n${stringify(config, { lineWidth: 0 })}\n${describeBuilt(built)}`);
-      disposeBuilt(built);
+      try {
+        for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
+        await scheduleFor(config, built, lifecycle, context); // sets the starting rates; its errors surface here
+        progress.info(
+          `# resolved config of ${loaded.file}\n${stringify(config, { lineWidth: 0 })}\n${describeBuilt(built)}\n\n` +
+            describeLifecycle(config, lifecycle, built.optimizer.learningRates()),
+        );
+      } finally {
+        disposeBuilt(built);
+      }
       return { status: 'DRY_RUN', metrics: {}, backend };
     }
     const folder = resume ? RunFolder.existing(resume.runDir) : new RunFolder(options.runsDir, config.name);
@@ -107,6 +118,15 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       throw error;
     }
     for (const warning of loaded.locate(built.plan.warnings)) progress.warn(`${formatWhere(warning)} ${warning.message}`);
+    let scheduler: LrScheduler;
+    try {
+      scheduler = await scheduleFor(config, built, lifecycle, context);
+    } catch (error) {
+      disposeBuilt(built);
+      await tracker.finish('FAILED', error);
+      if (!resume) rmSync(folder.dir, { recursive: true, force: true });
+      throw error;
+    }
     const started = Date.now();
     const hash = configHash(config);
     folder.writeConfig(config, `resolved from ${loaded.file}; run again with: runner run ${folder.path('config.yaml')}`);
@@ -187,7 +207,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           message: (line) => progress.info(line),
           shouldStop: () => options.signal?.aborted ?? false,
         },
-        { mathRandom, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
+        { mathRandom, scheduler, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
       );
       record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
@@ -254,4 +274,40 @@ function truncateMetrics(file: string, lastEpoch: number): { keys: string[]; kep
   writeFileSync(temp, kept.map((r) => formatMetricsLine(r as MetricRecord)).join(''));
   renameSync(temp, file);
   return { keys: [...dropped], kept };
+}
+
+/** The run's learning-rate scheduler (constant rates without optimizer.schedule); its errors are located there. */
+function scheduleFor(config: ExperimentConfig, built: BuiltExperiment, lifecycle: Lifecycle, context: BuildContext): Promise<LrScheduler> {
+  return locatedAt(['optimizer', 'schedule'], async () =>
+    buildLrScheduler(config.optimizer, built.optimizer, {
+      ...context,
+      epochs: config.train.epochs,
+      stepsPerEpoch: stepsPerEpoch(built.data.train.count, {
+        batchSize: config.data.batch_size,
+        maxStepsPerEpoch: config.train.max_steps_per_epoch,
+      }),
+      monitorGoal: lifecycle.monitor?.goal,
+    }),
+  );
+}
+
+/** `--dry-run` lines on model selection, early stopping, the test evaluation and the schedule. */
+function describeLifecycle(config: ExperimentConfig, lifecycle: Lifecycle, startRates: Record<string, number>): string {
+  const { monitor } = lifecycle;
+  const lines = ['training lifecycle:'];
+  lines.push(
+    monitor
+      ? `  monitor: ${monitor.metric} (${monitor.goal}); ${lifecycle.restoreBest ? "the best epoch's weights are restored at the end" : 'the last epoch is kept'}`
+      : '  monitor: none (no validation split): the last epoch is kept',
+  );
+  if (lifecycle.earlyStopping)
+    lines.push(`  early stopping: patience ${lifecycle.earlyStopping.patience}, min_delta ${lifecycle.earlyStopping.minDelta}`);
+  lines.push(`  test split: ${config.train.eval_test_every_epoch ? 'every epoch, and ' : ''}once at the end on the model that is kept`);
+  const schedule = (config.optimizer as { schedule?: { type: string } }).schedule;
+  const rates = Object.entries(startRates)
+    .map(([group, lr]) => `${group} ${lr}`)
+    .join(', ');
+  lines.push(`  learning rates: ${schedule ? `schedule ${schedule.type}` : 'constant'}; at the start ${rates}`);
+  lines.push('  checkpoints: checkpoints/last after every epoch, checkpoints/best at each new best (runner run --resume continues)');
+  return lines.join('\n');
 }

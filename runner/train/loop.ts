@@ -131,8 +131,7 @@ export async function trainLoop(
   const numClasses = data.classes.length;
   const variables = optimizer.trainableVariables();
   const shuffleRandom = seededRandom(options.seed);
-  const fullSteps = Math.ceil(data.train.count / options.batchSize);
-  const stepsInEpoch = Math.min(fullSteps, options.maxStepsPerEpoch ?? fullSteps);
+  const stepsInEpoch = stepsPerEpoch(data.train.count, options);
   const selection = new ModelSelection(options.monitor, options.earlyStopping?.minDelta ?? 0);
   const weights = modelVariables(model);
   const history: Array<Record<string, number>> = [];
@@ -306,6 +305,12 @@ export async function trainLoop(
     selected,
     stoppedEarly,
   };
+}
+
+/** Optimizer steps in one epoch: batches of the training split, at most `maxStepsPerEpoch`. */
+export function stepsPerEpoch(trainCount: number, options: Pick<LoopOptions, 'batchSize' | 'maxStepsPerEpoch'>): number {
+  const full = Math.ceil(trainCount / options.batchSize);
+  return Math.min(full, options.maxStepsPerEpoch ?? full);
 }
 
 /** The model's variables in a fixed order (trainable and not: batch-norm statistics too). */
