@@ -69,6 +69,7 @@ Examples:
     const file = positionals[0]!;
     const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
     const plan = planSweep(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
+    for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
 
     if (values.emit !== undefined) return emit(plan, values.emit, { file, runsDir, image: values.image });
     if (values['dry-run']) {

@@ -29,6 +29,7 @@ Example: runner validate configs/*.yaml`,
       try {
         const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
         process.stdout.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
+        for (const warning of plan.sweep ? plan.warnings : []) process.stdout.write(`        warning: ${warning}\n`);
       } catch (error) {
         if (!(error instanceof ConfigDiagnosticsError)) {
           if (error instanceof UserError) {

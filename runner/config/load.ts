@@ -6,6 +6,7 @@ import { ConfigDiagnosticsError, type Diagnostic } from './diagnostics.ts';
 import type { ConfigIssue, ConfigPath } from './issues.ts';
 import type { ExperimentConfig } from './schema.ts';
 import { deepMerge, isMapping, parseDottedPath, setAtPath, type Mapping } from './tree.ts';
+import { resolveLifecycle } from './lifecycle.ts';
 import { validateExperiment } from './validate.ts';
 import { YamlSource } from './yaml-source.ts';
 
@@ -79,6 +80,9 @@ export function loadConfig(file: string, overrides: ConfigOverride[] = []): Load
   };
   const { config, issues } = validateExperiment(merged, baseDir);
   if (!config) throw new ConfigDiagnosticsError(locate(issues));
+  // Rules across keys that need no data: what the monitor names exists, what needs a monitor has one.
+  const lifecycleErrors = resolveLifecycle(config).issues.filter((i) => i.severity !== 'warning');
+  if (lifecycleErrors.length > 0) throw new ConfigDiagnosticsError(locate(lifecycleErrors));
   return { file: absolute, config, files: sources.map((s) => s.file), overrides, locate };
 }
 

@@ -52,12 +52,15 @@ export function planResume(runDir: string, options: { force: boolean; warn(messa
     checkpoint = store.load<TrainingState>('last', options.warn);
   } catch (error) {
     if (error instanceof CheckpointError) {
-      throw new UserError(`runner run --resume: ${error.message}, and no earlier checkpoint of this run is readable; it cannot be resumed.`);
+      throw new UserError(
+        `runner run --resume: ${error.message}, and no earlier checkpoint of this run is readable; it cannot be resumed.`,
+      );
     }
     throw error;
   }
   const info = checkpoint.state.extra as RunCheckpointInfo | undefined;
-  if (!info?.config) throw new UserError(`runner run --resume: ${checkpoint.dir} does not say which config the run used; it cannot be resumed.`);
+  if (!info?.config)
+    throw new UserError(`runner run --resume: ${checkpoint.dir} does not say which config the run used; it cannot be resumed.`);
   let loaded: LoadedConfig;
   if (existsSync(info.config.file)) {
     loaded = loadConfig(info.config.file, info.config.overrides);

@@ -6,11 +6,10 @@ import type { Progress } from '../progress.ts';
 import { trainLoop, type LoopResult } from '../train/loop.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { withSeededMathRandom } from '../train/random.ts';
-import { resolveLifecycle, type Lifecycle } from '../train/lifecycle.ts';
+import { resolveLifecycle, type Lifecycle } from '../config/lifecycle.ts';
 import type { Monitor } from '../train/selection.ts';
 import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import { stepsPerEpoch, type TrainingState } from '../train/loop.ts';
-import { ConfigError } from '../config/issues.ts';
 import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
 import { buildExperiment, buildLrScheduler, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
 import type { LrScheduler } from '../train/schedule.ts';
@@ -75,9 +74,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
   const backend = await selectBackend(config.train.device, { warn: (m) => progress.warn(m) });
   progress.info(`backend: ${describeBackend(backend)}`);
   const context = { configDir: loaded.file.replace(/[/\\][^/\\]*$/, ''), warn: (m: string) => progress.warn(m) };
-  const lifecycle = resolveLifecycle(config);
-  const lifecycleErrors = lifecycle.issues.filter((i) => i.severity !== 'warning');
-  if (lifecycleErrors.length > 0) throw new ConfigError(lifecycleErrors);
+  const lifecycle = resolveLifecycle(config); // its errors were thrown by loadConfig; its warnings are printed here
   for (const warning of loaded.locate(lifecycle.issues.filter((i) => i.severity === 'warning')))
     progress.warn(`${formatWhere(warning)} ${warning.message}`);
   const { resume } = options;
@@ -251,7 +248,15 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
     });
     await tracker.finish(status, failure);
-    return { status, runDir: folder.dir, runId: folder.runId, metrics: result?.final ?? {}, backend, monitor: lifecycle.monitor, error: failure };
+    return {
+      status,
+      runDir: folder.dir,
+      runId: folder.runId,
+      metrics: result?.final ?? {},
+      backend,
+      monitor: lifecycle.monitor,
+      error: failure,
+    };
   });
 }
 

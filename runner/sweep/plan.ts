@@ -6,6 +6,7 @@ import type { ExperimentConfig } from '../config/schema.ts';
 import { parseDottedPath } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
 import { configHash } from '../run/provenance.ts';
+import { resolveLifecycle } from '../config/lifecycle.ts';
 import { SweepDefinitionError, type YamlPath } from './errors.ts';
 import { splitPath } from './paths.ts';
 import { readRawConfig, type RawConfig } from './source.ts';
@@ -54,16 +55,36 @@ export interface SweepPlan {
   sweep?: ResolvedSweep;
   /** The sweep block as written (for the matrix artifact). */
   rawSweep?: unknown;
-  /** The ranking metric (default: test_accuracy, maximize). */
+  /** The ranking metric (default: the trials' monitored metric at their kept epoch, e.g. best_val_loss; see rankingMetric). */
   metric: MetricDefinition;
+  /** Things to tell the user before running (e.g. ranking on the test split). */
+  warnings: string[];
   trials: PlannedRun[];
   /** Identity of the sweep: sha256 of the experiment, the metric and every trial's config hash, in order. */
   hash: string;
   tracking: PlanTracking;
 }
 
-/** The metric that ranks trials when the sweep names none. */
+/** The metric that ranks trials when the sweep names none and the trials have no validation split. */
 export const DEFAULT_METRIC: MetricDefinition = { name: 'test_accuracy', goal: 'maximize' };
+
+/**
+ * The metric that ranks trials: sweep.metric, else the trials' monitored metric at their kept epoch
+ * (`best_val_loss` with a validation split), else test_accuracy; with warnings when that tunes on the test split.
+ */
+export function rankingMetric(chosen: MetricDefinition | undefined, config: TrialConfig): { metric: MetricDefinition; warnings: string[] } {
+  const { monitor } = resolveLifecycle(config as ExperimentConfig);
+  const metric = chosen ?? (monitor ? { name: `best_${monitor.metric}`, goal: monitor.goal } : DEFAULT_METRIC);
+  const warnings: string[] = [];
+  if (/^(best_)?test_/.test(metric.name)) {
+    warnings.push(
+      chosen
+        ? `sweep.metric ${metric.name} ranks the trials on the test split: that tunes hyperparameters on the test set, and the best trial's test score is no longer an unbiased estimate. Rank by a validation metric (e.g. best_val_loss, best_val_accuracy) and add data.validation.`
+        : `the trials have no validation split, so they are ranked by ${metric.name}, on the test split: that tunes on the test set. Add data.validation (e.g. {fraction: 0.1}) to rank by val_loss instead.`,
+    );
+  }
+  return { metric, warnings };
+}
 
 /** Options of planSweep. */
 export interface PlanOptions {
@@ -99,7 +120,7 @@ export function planSweep(file: string, options: PlanOptions = {}): SweepPlan {
     const loaded = loadConfig(file, overrides);
     const { sweep: _none, ...config } = loaded.config;
     const trials: PlannedRun[] = [{ index: 0, values: {}, label: '(the config as is)', config, hash: configHash(loaded.config) }];
-    return finish({ file: raw.file, files: loaded.files, name: config.name, metric: DEFAULT_METRIC, trials }, env);
+    return finish({ file: raw.file, files: loaded.files, name: config.name, ...rankingMetric(undefined, config), trials }, env);
   }
 
   let sweep: ResolvedSweep;
@@ -149,7 +170,15 @@ export function planSweep(file: string, options: PlanOptions = {}): SweepPlan {
   if (problems.length > 0) throw new ConfigDiagnosticsError(groupByTrial(problems, planned.length));
 
   const plan = finish(
-    { file: raw.file, files: raw.files, name: trials[0]!.config.name, sweep, rawSweep, metric: sweep.metric ?? DEFAULT_METRIC, trials },
+    {
+      file: raw.file,
+      files: raw.files,
+      name: trials[0]!.config.name,
+      sweep,
+      rawSweep,
+      ...rankingMetric(sweep.metric, trials[0]!.config),
+      trials,
+    },
     env,
   );
   for (const trial of plan.trials) {

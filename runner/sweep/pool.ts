@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Device } from '../backend/select.ts';
 import type { SweepFolder } from './folder.ts';
@@ -218,10 +218,13 @@ export class TrialPool {
     worker.progress = item;
     worker.log = createWriteStream(item.logFile!, { flags: 'w' });
     worker.log.on('error', () => {});
-    worker.log.write(`# trial ${item.trial.index}: ${item.trial.label}\n# runner run ${configFile} --runs-dir ${runsDir}\n`);
+    // An interrupted run of this trial continues in its own folder from its checkpoint.
+    const argv = item.resumeDir ? ['run', '--resume', item.resumeDir] : ['run', configFile, '--runs-dir', runsDir];
+    if (item.resumeDir) Object.assign(item, { runDir: item.resumeDir, runId: basename(item.resumeDir), state: 'running' });
+    worker.log.write(`# trial ${item.trial.index}: ${item.trial.label}\n# runner ${argv.join(' ')}\n`);
     for (const chunk of worker.buffered) this.#output(worker, chunk);
     worker.buffered = [];
-    const job: WorkerJob = { argv: ['run', configFile, '--runs-dir', runsDir], env: this.#options.jobEnv(item) };
+    const job: WorkerJob = { argv, env: this.#options.jobEnv(item) };
     worker.child.stdin?.write(JSON.stringify(job) + '\n');
     this.#running.add(worker);
     void worker.exited.then((exit) => {
@@ -399,12 +402,13 @@ export class TrialPool {
       for (const line of lines) {
         try {
           const record = JSON.parse(line) as { epoch?: number; metrics?: Record<string, number> };
-          const value = record.metrics?.[this.#options.metric];
+          // best_<monitor> comes once, at the end; while the trial trains, follow the monitored metric itself.
+          const value = record.metrics?.[this.#options.metric] ?? record.metrics?.[this.#options.metric.replace(/^best_/, '')];
           if (typeof value === 'number') {
             item.metric = value;
             changed = true;
           }
-          if (typeof record.epoch === 'number' && record.metrics && 'test_loss' in record.metrics) {
+          if (typeof record.epoch === 'number' && record.metrics && 'epoch_time_s' in record.metrics) {
             item.epoch = record.epoch;
             changed = true;
           }

@@ -301,7 +301,12 @@ class MlflowRecords implements SweepRecords {
     ];
     const tags: KeyValue[] = [{ key: SWEEP_STATUS_TAG, value: status }];
     if (best) {
-      metrics.push({ key: `best_${metric.name}`, value: finalMetric(best, metric)!, timestamp: now, step: 0 });
+      metrics.push({
+        key: metric.name.startsWith('best_') ? metric.name : `best_${metric.name}`,
+        value: finalMetric(best, metric)!,
+        timestamp: now,
+        step: 0,
+      });
       tags.push(
         { key: 'runner.best_trial', value: String(best.trial.index) },
         { key: 'runner.best_label', value: truncateCodePoints(best.trial.label, LIMITS.tagValueLength) },

@@ -10,6 +10,7 @@ import type { SweepPlan } from './plan.ts';
 import { TrialPool } from './pool.ts';
 import { openRecords, stateOfFound, type FoundRun, type SweepRecords, type SweepStatus } from './records.ts';
 import { succeeded, TERMINAL_STATES, type TrialProgress } from './state.ts';
+import { CheckpointStore } from '../train/checkpoint.ts';
 
 /** Options of runSweep. */
 export interface SweepRunOptions {
@@ -80,6 +81,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       const run = found.get(trial.hash);
       if (trial.duplicateOf !== undefined) progress.state = 'duplicate';
       else if (run?.status === 'FINISHED' && !options.rerun) adopt(progress, run, 'done', plan.metric.name);
+      else if (run?.runDir && !options.rerun && hasCheckpoint(run.runDir)) progress.resumeDir = run.runDir; // interrupted: continue it
       return progress;
     });
     const only = options.only;
@@ -102,9 +104,11 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
     display.setHeader(header());
     if (!options.quiet) {
       const skipped = selected.filter((t) => t.state === 'done').length;
+      const resumed = selected.filter((t) => t.state === 'pending' && t.resumeDir).length;
       log(
         `sweep ${plan.hash.slice(0, 12)}: ${selected.length === trials.length ? `${trials.length} trials` : `trial ${only} of ${trials.length}`}` +
           (skipped > 0 ? `, ${skipped} already finished (skipped)` : '') +
+          (resumed > 0 ? `, ${resumed} interrupted (continued from their checkpoints)` : '') +
           `, ${toRun.length} to run` +
           (toRun.length > 1 ? `, at most ${maxParallel} at a time` : '') +
           (records.parentUrl
@@ -273,4 +277,9 @@ function gpuCount(): number {
     gpus = 0;
   }
   return gpus;
+}
+
+/** True when an interrupted trial's run folder holds a checkpoint to continue from. */
+function hasCheckpoint(runDir: string): boolean {
+  return new CheckpointStore(runDir).has('last');
 }

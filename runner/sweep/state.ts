@@ -36,6 +36,8 @@ export interface TrialProgress {
   /** Log file of the trial's process. */
   logFile?: string;
   pid?: number;
+  /** The run folder of an earlier, interrupted run of this trial with a checkpoint: it is continued (runner run --resume). */
+  resumeDir?: string;
 }
 
 /** States after which a trial does nothing more. */

@@ -292,20 +292,20 @@ class MlflowTracker implements Tracker {
           host: hostname(),
         }
       : {
-      version: 1,
-      target: this.#target,
-      experiment,
-      run_name: runName,
-      client_key: randomUUID(),
-      start_time: options.startTime ?? Date.now(),
-      status: 'RUNNING',
-      params: preparedParams.params,
-      tags: preparedTags.tags,
-      artifacts: [],
-      synced: false,
-      pid: process.pid,
-      host: hostname(),
-    };
+          version: 1,
+          target: this.#target,
+          experiment,
+          run_name: runName,
+          client_key: randomUUID(),
+          start_time: options.startTime ?? Date.now(),
+          status: 'RUNNING',
+          params: preparedParams.params,
+          tags: preparedTags.tags,
+          artifacts: [],
+          synced: false,
+          pid: process.pid,
+          host: hostname(),
+        };
     this.#saveRecord();
     this.#meta = chunkBatch({ params: preparedParams.params, tags: preparedTags.tags });
 

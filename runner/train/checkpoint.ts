@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CHECKPOINTS_DIR } from './checkpoint-dir.ts';
@@ -87,7 +99,8 @@ export class CheckpointStore {
     let offset = 0;
     try {
       for (const { group, name: tensorName, tensor } of tensors) {
-        if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`cannot checkpoint ${tensorName}: dtype ${tensor.dtype}`);
+        if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32')
+          throw new Error(`cannot checkpoint ${tensorName}: dtype ${tensor.dtype}`);
         const values = (await tensor.data()) as Float32Array | Int32Array;
         const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
         writeAll(fd, bytes);
@@ -206,7 +219,10 @@ export function tensorsOf(checkpoint: LoadedCheckpoint<unknown>, group: string):
 /** Assigns stored values to variables in order, checking count and shapes (message says what does not fit). */
 export function assignStored(variables: tf.Variable[], stored: StoredTensor[], what: string, file: string): void {
   if (variables.length !== stored.length) {
-    throw new CheckpointError(file, `holds ${stored.length} ${what} tensors, the model has ${variables.length}: it belongs to another model`);
+    throw new CheckpointError(
+      file,
+      `holds ${stored.length} ${what} tensors, the model has ${variables.length}: it belongs to another model`,
+    );
   }
   variables.forEach((variable, i) => {
     const value = stored[i]!;

@@ -165,7 +165,9 @@ export async function trainLoop(
   let stoppedEarly: LoopResult['stoppedEarly'];
   let lastTest: Evaluation | undefined;
   for (let epoch = epochsCompleted + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
-    const order = options.shuffle ? shuffledIndices(data.train.count, shuffleRandom) : Int32Array.from({ length: data.train.count }, (_, i) => i);
+    const order = options.shuffle
+      ? shuffledIndices(data.train.count, shuffleRandom)
+      : Int32Array.from({ length: data.train.count }, (_, i) => i);
     const epochStart = performance.now();
     let [epochLoss, epochCorrect, epochExamples] = [0, 0, 0];
     let [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];

@@ -1,19 +1,12 @@
-/** The metric that picks the best epoch, and which way is better. */
-export interface Monitor {
-  metric: string;
-  goal: 'minimize' | 'maximize';
-}
+import type { Monitor } from '../config/lifecycle.ts';
+
+export type { Monitor };
 
 /** Best-so-far and the count of epochs without improvement, as saved in checkpoints. */
 export interface SelectionState {
   best?: number;
   best_epoch?: number;
   wait: number;
-}
-
-/** The goal a metric has unless the config says otherwise: losses and errors go down, the rest up. */
-export function defaultGoal(metric: string): Monitor['goal'] {
-  return /loss|error|time/.test(metric) ? 'minimize' : 'maximize';
 }
 
 /**

@@ -30,7 +30,7 @@ test('runner run configs/quickstart.yaml: trains on the native backend and write
   assert.ok(summary.metrics.test_accuracy >= 0.8, `test accuracy ${summary.metrics.test_accuracy}`);
   if (process.env.CI) assert.is(summary.backend.kind, 'native-cpu');
   assert.match(summary.config_hash, /^[0-9a-f]{64}$/);
-  const epochs = readMetrics(runDir).filter((r) => 'test_accuracy' in r.metrics);
+  const epochs = readMetrics(runDir).filter((r) => 'val_accuracy' in r.metrics);
   assert.equal(
     epochs.map((r) => r.epoch),
     [1, 2, 3, 4, 5],
@@ -46,7 +46,7 @@ test('bad config: exit 2, file:line:col and a suggestion, no stack trace', async
   writeFileSync(file, readFileSync('configs/quickstart.yaml', 'utf8').replace('type: textcnn', 'type: textcn'));
   const result = await runCli(['run', file]);
   assert.is(result.code, 2);
-  assert.match(result.stderr, `${file}:13:`);
+  assert.match(result.stderr, `${file}:14:`);
   assert.match(result.stderr, "Did you mean 'textcnn'?");
   assert.not.match(result.stderr, /\n\s+at /);
 });
@@ -79,7 +79,13 @@ test('--dry-run prints the resolved config, the model and its parameter groups, 
   assert.match(result.stderr, 'parameter groups:');
   assert.match(result.stderr, /head: lr 0\.01.*\n\s+dense\/kernel/);
   assert.match(result.stderr, 'constant_embedding/embeddings');
-  assert.match(result.stderr, /data: \d+ train \/ \d+ test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/);
+  assert.match(
+    result.stderr,
+    /data: 270 train \/ 30 validation \(fraction 0\.1 of train \(stratified, seed 0\)\) \/ 100 test examples, 2 classes \(neg, pos\), vocabulary \d+, input shape \[40\]/,
+  );
+  assert.match(result.stderr, "monitor: val_loss (minimize); the best epoch's weights are restored at the end");
+  assert.match(result.stderr, 'test split: once at the end on the model that is kept');
+  assert.match(result.stderr, 'learning rates: constant; at the start default 0.001, head 0.01');
   assert.not.ok(existsSync(join(runsDir, 'quickstart')));
 });
 
@@ -99,7 +105,7 @@ function positionOf(file: string, text: string): string {
 }
 
 test('--dry-run with data.validation: the data line gives train / validation / test counts and how the split was made', async () => {
-  const file = quickstartCopy((yaml) => yaml.replace('  max_len: 40\n', '  max_len: 40\n  validation: {fraction: 0.25, seed: 1}\n'));
+  const file = quickstartCopy((yaml) => yaml.replace(/  validation: .*\n/, '  validation: {fraction: 0.25, seed: 1}\n'));
   const result = await runCli(['run', file, '--dry-run', '--runs-dir', tempDir()]);
   assert.is(result.code, 0, result.stderr);
   assert.match(
@@ -109,14 +115,16 @@ test('--dry-run with data.validation: the data line gives train / validation / t
 });
 
 test('validation problems found while building are located at their config key (file:line:col)', async () => {
-  const tiny = quickstartCopy((yaml) => yaml.replace('  max_len: 40\n', '  max_len: 40\n  validation: {fraction: 0.001}\n'));
+  const tiny = quickstartCopy((yaml) => yaml.replace(/  validation: .*\n/, '  validation: {fraction: 0.001}\n'));
   const result = await runCli(['run', tiny, '--dry-run']);
   assert.is(result.code, 2, result.stderr);
   assert.match(result.stderr, `${positionOf(tiny, '0.001')} error data.validation.fraction: holding out 0.001 of the 300`);
   assert.match(result.stderr, /get no validation example/);
   assert.not.match(result.stderr, /\n\s+at /);
 
-  const missing = quickstartCopy((yaml) => yaml.replace(/(dataset: \{type: text_folder, path: [^}]+)\}/, '$1, validation_split: nope}'));
+  const missing = quickstartCopy((yaml) =>
+    yaml.replace(/  validation: .*\n/, '').replace(/(dataset: \{type: text_folder, path: [^}]+)\}/, '$1, validation_split: nope}'),
+  );
   const folder = await runCli(['run', missing, '--dry-run']);
   assert.is(folder.code, 2, folder.stderr);
   assert.match(folder.stderr, `${positionOf(missing, 'nope')} error data.dataset.validation_split: The 'nope' split folder`);

@@ -77,7 +77,7 @@ test('fail_fast: the first failed trial cancels the rest (tracking off)', async 
   assert.equal(states, ['failed', 'cancelled', 'cancelled', 'cancelled']);
 });
 
-test('4 trials, 2 at a time, nested under one parent; a trial killed mid-way is the only one rerun; then all are skipped', async () => {
+test('4 trials, 2 at a time, nested under one parent; a trial killed mid-way is the only one run again, from its checkpoint; then all are skipped', async () => {
   const { runsDir, name, file } = newSweep('sweep4', {
     uri: uri(),
     train: TRAIN,
@@ -133,20 +133,31 @@ test('4 trials, 2 at a time, nested under one parent; a trial killed mid-way is 
   for (const artifact of ['matrix.yaml', 'summary.md', 'summary.json'])
     assert.ok(artifacts.includes(artifact), `${artifact} missing: ${artifacts}`);
 
-  // Resume: only trial 3 runs again.
+  // Resume: only trial 3 runs again, continued from its last checkpoint in the same run folder and MLflow run.
+  const killedRun = byTrial(3)[0]!.info.run_id;
   const second = await runCli(['sweep', file, '--runs-dir', runsDir]);
   assert.is(second.code, 0, second.stderr);
-  assert.match(second.stderr, '3 already finished (skipped), 1 to run');
+  assert.match(second.stderr, '3 already finished (skipped), 1 interrupted (continued from their checkpoints), 1 to run');
   runs = await sweepRuns(uri(), name);
   assert.is(runs.parents.length, 1);
   assert.is(runs.parents[0]!.info.run_id, parent.info.run_id);
   assert.is(runs.parents[0]!.info.status, 'FINISHED');
-  assert.is(runs.children.length, 5);
+  assert.is(runs.children.length, 4);
   assert.equal(
-    byTrial(3)
-      .map((c) => c.info.status)
-      .sort(),
-    ['FINISHED', 'KILLED'],
+    byTrial(3).map((c) => [c.info.run_id, c.info.status]),
+    [[killedRun, 'FINISHED']],
+  );
+  const trial3 = readState(runsDir, name, plan.hash).trials[3]!;
+  const epochs = readFileSync(join(trial3.run_dir!, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { epoch: number; metrics: Record<string, number> })
+    .filter((r) => 'epoch_time_s' in r.metrics)
+    .map((r) => r.epoch);
+  assert.equal(
+    epochs,
+    Array.from({ length: 25 }, (_, i) => i + 1),
+    'every epoch once, across the kill',
   );
   const best = runs.parents[0]!.data.metrics.find((m) => m.key === 'best_test_accuracy');
   assert.ok(best && best.value > 0, 'best_test_accuracy logged');
@@ -167,7 +178,7 @@ test('4 trials, 2 at a time, nested under one parent; a trial killed mid-way is 
   assert.is(third.code, 0, third.stderr);
   assert.match(third.stderr, '4 already finished (skipped), 0 to run');
   runs = await sweepRuns(uri(), name);
-  assert.equal([runs.parents.length, runs.children.length], [1, 5]);
+  assert.equal([runs.parents.length, runs.children.length], [1, 4]);
   assert.is(
     readFileSync(join(runsDir, name, 'sweeps', plan.hash.slice(0, 12), 'summary.md'), 'utf8')
       .split('\n')

@@ -1,13 +1,22 @@
-import type { ExperimentConfig } from '../config/schema.ts';
-import type { ConfigIssue } from '../config/issues.ts';
-import type { LoopOptions } from './loop.ts';
-import { defaultGoal, type Monitor } from './selection.ts';
+import type { ConfigIssue } from './issues.ts';
+import type { ExperimentConfig } from './schema.ts';
+
+/** The metric that picks the best epoch, and which way is better. */
+export interface Monitor {
+  metric: string;
+  goal: 'minimize' | 'maximize';
+}
+
+/** The goal a metric has unless the config says otherwise: losses and errors go down, the rest up. */
+export function defaultGoal(metric: string): Monitor['goal'] {
+  return /loss|error|time/.test(metric) ? 'minimize' : 'maximize';
+}
 
 /** How a config's run selects and stops: the resolved monitor, restore and early-stopping settings, and what is wrong. */
 export interface Lifecycle {
   monitor?: Monitor;
   restoreBest: boolean;
-  earlyStopping?: LoopOptions['earlyStopping'];
+  earlyStopping?: { patience: number; minDelta: number };
   /** Errors (severity error) and warnings, located at config keys. */
   issues: ConfigIssue[];
 }
@@ -41,7 +50,7 @@ export function resolveLifecycle(config: ExperimentConfig): Lifecycle {
     monitor = { metric, goal: train.monitor.goal ?? defaultGoal(metric) };
     if (!available.includes(metric)) {
       const why = /^val_/.test(metric)
-        ? ' (there is no validation split: set data.validation, e.g. {fraction: 0.1}, or the dataset\'s own validation split)'
+        ? " (there is no validation split: set data.validation, e.g. {fraction: 0.1}, or the dataset's own validation split)"
         : /^test_/.test(metric)
           ? ' (test metrics exist per epoch only with train.eval_test_every_epoch: true)'
           : '';
