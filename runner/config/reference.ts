@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { Registry } from '../registry.ts';
 import { SCHEDULE_NOTES } from '../../components/schedule/index.ts';
 import { componentKinds, componentProperties, ExperimentSchema, type ComponentKind } from './schema.ts';
+import { LIFECYCLE_NOTES } from './lifecycle.ts';
 
 /** Prose shown before a kind's components. */
 const kindNotes: Partial<Record<ComponentKind, string>> = { schedule: SCHEDULE_NOTES };
@@ -19,6 +20,8 @@ export function configReference(): string {
     '## Experiment file',
     '',
     ...table(ExperimentSchema as Node, ''),
+    '',
+    LIFECYCLE_NOTES,
   ];
   for (const [kind, registry] of Object.entries(componentKinds)) {
     out.push('', `## Components: ${kind}`, '');
@@ -35,7 +38,12 @@ export function configReference(): string {
       );
     }
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 function table(schema: Node, prefix: string): string[] {
@@ -43,7 +51,9 @@ function table(schema: Node, prefix: string): string[] {
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     const required = schema.required?.includes(key) && property.default === undefined;
     const fallback = property.default !== undefined ? `\`${JSON.stringify(property.default)}\`` : required ? 'required' : '';
-    rows.push(`| \`${prefix}${key}\` | ${typeName(property)} | ${fallback} | ${(property.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+    rows.push(
+      `| \`${prefix}${key}\` | ${typeName(property)} | ${fallback} | ${(property.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    );
     const isComponent = Boolean(property.allOf);
     if (property.properties && !isComponent) rows.push(...table(property, `${prefix}${key}.`).slice(2));
   }

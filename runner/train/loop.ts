@@ -294,7 +294,12 @@ export async function trainLoop(
   const finalStart = performance.now();
   const test = lastTest && !selected?.restored ? lastTest : evaluate(model, data.test, numClasses, options.evalBatchSize);
   const final: Record<string, number> = { test_loss: test.loss, test_accuracy: test.accuracy };
-  if (selected && options.monitor) Object.assign(final, { best_epoch: selected.epoch, [`best_${options.monitor.metric}`]: selected.value });
+  if (selected && options.monitor) {
+    // The kept epoch's training and validation metrics as best_<name> (best_val_loss, best_val_accuracy, ...).
+    const kept = history[selected.epoch - 1] ?? {};
+    for (const [key, value] of Object.entries(kept)) if (/^(train|val)_/.test(key)) final[`best_${key}`] = value;
+    Object.assign(final, { best_epoch: selected.epoch, [`best_${options.monitor.metric}`]: selected.value });
+  }
   if (test !== lastTest) final.test_eval_time_s = (performance.now() - finalStart) / 1000;
   events.metrics({ step, epoch: epochsCompleted, timestamp: Date.now(), metrics: final });
   return {
