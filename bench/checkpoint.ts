@@ -33,9 +33,15 @@ import type { PreparedData } from '../runner/data/types.ts';
 import { buildExperiment, buildLrScheduler, disposeBuilt, type BuiltExperiment } from '../runner/run/build.ts';
 import { configHash } from '../runner/run/provenance.ts';
 import type { RunCheckpointInfo } from '../runner/run/run-experiment.ts';
-import { assignStored, CheckpointStore, tensorsOf, type LoadedCheckpoint, type NamedTensor } from '../runner/train/checkpoint.ts';
-import { stepsPerEpoch, trainLoop, type TrainingState } from '../runner/train/loop.ts';
-import { variableOf } from '../runner/train/optimizer.ts';
+import { CheckpointStore, type LoadedCheckpoint, type NamedTensor } from '../runner/train/checkpoint.ts';
+import {
+  checkpointTensors,
+  modelVariables,
+  restoreCheckpointTensors,
+  stepsPerEpoch,
+  trainLoop,
+  type TrainingState,
+} from '../runner/train/loop.ts';
 import { seededRandom, withSeededMathRandom, type RandomStream } from '../runner/train/random.ts';
 import { ModelSelection } from '../runner/train/selection.ts';
 
@@ -56,8 +62,6 @@ const QUIET_LOAD = 1.5;
 const GOAL_PERCENT = 2;
 const GOAL_RESUME_S = 5;
 // The checkpoint groups of runner/train/loop.ts (checkpointTensors): model weights, then optimizer slots.
-const MODEL = 'model';
-const SLOTS = 'optimizer';
 
 const load = (): string =>
   loadavg()
@@ -169,11 +173,8 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
       `evaluation per epoch ${epochEvalExamples} examples (timed on ${sampledEvalExamples})`,
   );
 
-  const weights = model.weights.map((w) => variableOf(w));
-  const checkpointTensors = (): NamedTensor[] => [
-    ...weights.map((tensor) => ({ group: MODEL, name: tensor.name, tensor })),
-    ...optimizer.slotVariables().map(({ name, variable }) => ({ group: SLOTS, name, tensor: variable })),
-  ];
+  const weights = modelVariables(model);
+  const tensors = (): NamedTensor[] => checkpointTensors(weights, optimizer);
   const history: Array<Record<string, number>> = [];
   const selection = new ModelSelection(lifecycle.monitor, lifecycle.earlyStopping?.minDelta ?? 0);
   const shuffle = seededRandom(config.seed);
@@ -222,7 +223,7 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
   };
   /** save + copy as the loop does after an epoch, then load + assign as a resume does. */
   const checkpoint = async (epoch: number) => {
-    const [saveS] = await timed(() => store.save('last', checkpointTensors(), trainingState(epoch)));
+    const [saveS] = await timed(() => store.save('last', tensors(), trainingState(epoch)));
     const [copyS] = await timed(() => store.copy('last', 'best'));
     const bytes = ['tensors.bin', 'checkpoint.json'].reduce((n, f) => n + statSync(join(store.dir, 'last', f)).size, 0);
     const [loadS, stored] = await timed(() =>
@@ -239,19 +240,13 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
    * nothing: a sum over every variable, read back, makes the copy happen here rather than in the first step.
    */
   const firstUse = (): void => {
-    const sums = tf.tidy(() => tf.stack(checkpointTensors().map(({ tensor }) => tf.sum(tf.cast(tensor, 'float32')))));
+    const sums = tf.tidy(() => tf.stack(tensors().map(({ tensor }) => tf.sum(tf.cast(tensor, 'float32')))));
     sums.dataSync();
     sums.dispose();
   };
   /** What trainLoop does with parts.resume before its first step (weights, slots, counters). */
   const resume = (stored: LoadedCheckpoint<TrainingState>): void => {
-    assignStored(weights, tensorsOf(stored, MODEL), 'weight', stored.dir);
-    assignStored(
-      optimizer.slotVariables().map((s) => s.variable),
-      tensorsOf(stored, SLOTS),
-      'optimizer slot',
-      stored.dir,
-    );
+    restoreCheckpointTensors(stored, weights, optimizer);
     optimizer.updates = stored.state.optimizer_updates;
     if (stored.state.scheduler !== undefined) scheduler.restore(stored.state.scheduler as never);
   };
@@ -259,10 +254,10 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
   // Warm-up: first steps, first evaluation, first checkpoint (no previous one to replace); also checks the read-back.
   const warm = await train(2, config.seed);
   const first = await checkpoint(0);
-  const tensors = checkpointTensors();
+  const saved = tensors();
   const readBack = first.stored.tensors;
-  if (readBack.length !== tensors.length) throw new Error(`checkpoint holds ${readBack.length} tensors, expected ${tensors.length}`);
-  tensors.forEach(({ tensor }, i) => {
+  if (readBack.length !== saved.length) throw new Error(`checkpoint holds ${readBack.length} tensors, expected ${saved.length}`);
+  saved.forEach(({ tensor }, i) => {
     const d = tensor.dataSync() as Float32Array | Int32Array;
     const a = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
     const v = readBack[i]!.values;
@@ -270,7 +265,7 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
       throw new Error(`tensor ${i} (${readBack[i]!.name}) read back different`);
   });
   console.log(
-    `warm-up: ${(warm.stepS * 1000).toFixed(0)} ms/step over 2 steps; first checkpoint ${mb(first.bytes)} in ${tensors.length} tensors ` +
+    `warm-up: ${(warm.stepS * 1000).toFixed(0)} ms/step over 2 steps; first checkpoint ${mb(first.bytes)} in ${saved.length} tensors ` +
       `(${weights.length} weights, ${tensors.length - weights.length} optimizer slots): save ${secs(first.saveS)} s, ` +
       `copy ${(first.copyS * 1000).toFixed(1)} ms, load ${secs(first.loadS)} s, assign ${secs(first.assignS)} s + first use ${secs(first.uploadS)} s; read back identical`,
   );

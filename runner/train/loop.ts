@@ -139,14 +139,8 @@ export async function trainLoop(
   let step = 0;
   let epochsCompleted = 0;
   if (parts.resume) {
-    const { state, dir } = parts.resume;
-    assignStored(weights, tensorsOf(parts.resume, MODEL), 'weight', dir);
-    assignStored(
-      optimizer.slotVariables().map((s) => s.variable),
-      tensorsOf(parts.resume, SLOTS),
-      'optimizer slot',
-      dir,
-    );
+    const { state } = parts.resume;
+    restoreCheckpointTensors(parts.resume, weights, optimizer);
     optimizer.updates = state.optimizer_updates;
     if (state.scheduler !== undefined) parts.scheduler?.restore(state.scheduler as never);
     shuffleRandom.restore(state.random.shuffle);
@@ -321,15 +315,27 @@ export function stepsPerEpoch(trainCount: number, options: Pick<LoopOptions, 'ba
 }
 
 /** The model's variables in a fixed order (trainable and not: batch-norm statistics too). */
-function modelVariables(model: tf.LayersModel): tf.Variable[] {
+export function modelVariables(model: tf.LayersModel): tf.Variable[] {
   return model.weights.map((w) => variableOf(w));
 }
 
-function checkpointTensors(weights: tf.Variable[], optimizer: GroupedOptimizer): NamedTensor[] {
+/** What a checkpoint holds of tensors: the model's variables, then every optimizer slot. */
+export function checkpointTensors(weights: tf.Variable[], optimizer: GroupedOptimizer): NamedTensor[] {
   return [
     ...weights.map((tensor) => ({ group: MODEL, name: tensor.name, tensor })),
     ...optimizer.slotVariables().map(({ name, variable }) => ({ group: SLOTS, name, tensor: variable })),
   ];
+}
+
+/** Puts a checkpoint's tensors back into the model's variables and the optimizer's slots (shapes checked). */
+export function restoreCheckpointTensors(checkpoint: LoadedCheckpoint<unknown>, weights: tf.Variable[], optimizer: GroupedOptimizer): void {
+  assignStored(weights, tensorsOf(checkpoint, MODEL), 'weight', checkpoint.dir);
+  assignStored(
+    optimizer.slotVariables().map((s) => s.variable),
+    tensorsOf(checkpoint, SLOTS),
+    'optimizer slot',
+    checkpoint.dir,
+  );
 }
 
 /** One optimisation step on the rows `batch` of the training tensors; returns its mean loss and hits. */

@@ -281,4 +281,31 @@ test('leaderboard: best first by the goal; trials without a value last', () => {
   assert.is(bestTrial([trial(1, 'failed')], { name: 'loss', goal: 'minimize' }), undefined);
 });
 
+test('ranking: sweep.metric, else the trials\' monitor at their kept epoch (best_val_loss); a test metric is warned about', () => {
+  const sweep = (metric: string, train = '{epochs: 1}') =>
+    planSweep(
+      sweepFile(tempDir(), {
+        name: 'ranking',
+        uri: false,
+        train,
+        sweep: `  matrix:\n    optimizer.lr: [0.01, 0.02]\n${metric}`,
+      }),
+    );
+  const withValidation = (metric: string, train = '{epochs: 1}') => {
+    const dir = tempDir();
+    const file = sweepFile(dir, { name: 'ranking', uri: false, train, sweep: `  matrix:\n    optimizer.lr: [0.01, 0.02]\n${metric}` });
+    writeTree(dir, { 'sweep.yaml': readFileSync(file, 'utf8').replace('  max_len: 24\n', '  max_len: 24\n  validation: {fraction: 0.2}\n') });
+    return planSweep(file);
+  };
+  const validated = withValidation('');
+  assert.equal([validated.metric, validated.warnings], [{ name: 'best_val_loss', goal: 'minimize' }, []]);
+  const monitored = withValidation('', '{epochs: 1, monitor: {metric: val_accuracy}}');
+  assert.equal(monitored.metric, { name: 'best_val_accuracy', goal: 'maximize' });
+  const none = sweep('');
+  assert.equal(none.metric, { name: 'test_accuracy', goal: 'maximize' });
+  assert.match(none.warnings[0]!, 'the trials have no validation split, so they are ranked by test_accuracy');
+  const chosen = withValidation('  metric: {name: test_accuracy, goal: maximize}');
+  assert.match(chosen.warnings[0]!, 'sweep.metric test_accuracy ranks the trials on the test split: that tunes hyperparameters on the test set');
+});
+
 test.run();
