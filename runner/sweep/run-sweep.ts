@@ -1,5 +1,6 @@
 /** Runs a planned sweep: finds what already finished, runs the rest as processes, records everything under one parent run. */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../run/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import type { Device } from '../backend/select.ts';
@@ -81,7 +82,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       const run = found.get(trial.hash);
       if (trial.duplicateOf !== undefined) progress.state = 'duplicate';
       else if (run?.status === 'FINISHED' && !options.rerun) adopt(progress, run, 'done', plan.metric.name);
-      else if (run?.runDir && !options.rerun && hasCheckpoint(run.runDir)) progress.resumeDir = run.runDir; // interrupted: continue it
+      else if (!options.rerun) progress.resumeDir = interruptedRunDir(run, join(options.runsDir, plan.name)); // continue it
       return progress;
     });
     const only = options.only;
@@ -279,7 +280,8 @@ function gpuCount(): number {
   return gpus;
 }
 
-/** True when an interrupted trial's run folder holds a checkpoint to continue from. */
-function hasCheckpoint(runDir: string): boolean {
-  return new CheckpointStore(runDir).has('last');
+/** The run folder of a trial's interrupted run when it holds a checkpoint to continue from (MLflow knows it by name). */
+function interruptedRunDir(run: FoundRun | undefined, experimentDir: string): string | undefined {
+  const dir = run?.runDir ?? (run?.runId ? join(experimentDir, run.runId) : undefined);
+  return dir && new CheckpointStore(dir).has('last') ? dir : undefined;
 }
