@@ -30,7 +30,7 @@ import { resolveLifecycle } from '../runner/config/lifecycle.ts';
 import { loadConfig } from '../runner/config/load.ts';
 import type { BatchSource } from '../runner/data/batches.ts';
 import type { PreparedData } from '../runner/data/types.ts';
-import { buildExperiment, buildLrScheduler, disposeBuilt, type BuiltExperiment } from '../runner/run/build.ts';
+import { buildExperiment, disposeBuilt, runScheduler, type BuiltExperiment } from '../runner/run/build.ts';
 import { configHash } from '../runner/run/provenance.ts';
 import type { RunCheckpointInfo } from '../runner/run/run-experiment.ts';
 import { CheckpointStore, type LoadedCheckpoint, type NamedTensor } from '../runner/train/checkpoint.ts';
@@ -157,14 +157,7 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
     test: firstRows(data.test, sample),
   };
   const sampledEvalExamples = (evalData.validation?.count ?? 0) + (evalTest ? evalData.test.count : 0);
-  const [schedulerS, scheduler] = await timed(() =>
-    buildLrScheduler(config.optimizer, optimizer, {
-      ...context,
-      epochs: config.train.epochs,
-      stepsPerEpoch: fullSteps,
-      monitorGoal: lifecycle.monitor?.goal,
-    }),
-  );
+  const [schedulerS, scheduler] = await timed(() => runScheduler(config, built, context, lifecycle.monitor?.goal));
   const modelBuildS = buildS - data.dataSeconds + schedulerS;
   console.log(
     `data: ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, ` +

@@ -24,6 +24,7 @@ import { GroupedOptimizer } from '../train/optimizer.ts';
 import { resolveParamGroups, type ParamGroupPlan } from '../train/param-groups.ts';
 import { LrScheduler, type ScheduleContext } from '../train/schedule.ts';
 
+import { stepsPerEpoch } from '../train/loop.ts';
 /** Everything a config builds before training: data, model, optimizer and its groups. */
 export interface BuiltExperiment {
   data: PreparedData;
@@ -70,6 +71,24 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
 export function buildLrScheduler(optimizerConfig: ComponentConfig, optimizer: GroupedOptimizer, context: ScheduleContext): LrScheduler {
   const schedule = (optimizerConfig.schedule as ComponentConfig | undefined) ?? { type: 'constant' };
   return new LrScheduler(schedules.build(schedule, context), optimizer);
+}
+
+/** The scheduler of a run of `config`: its schedule over the built optimizer, for its epochs and the data's steps per epoch. */
+export function runScheduler(
+  config: ExperimentConfig,
+  built: BuiltExperiment,
+  context: BuildContext,
+  monitorGoal?: ScheduleContext['monitorGoal'],
+): LrScheduler {
+  return buildLrScheduler(config.optimizer, built.optimizer, {
+    ...context,
+    epochs: config.train.epochs,
+    stepsPerEpoch: stepsPerEpoch(built.data.train.count, {
+      batchSize: config.data.batch_size,
+      maxStepsPerEpoch: config.train.max_steps_per_epoch,
+    }),
+    monitorGoal,
+  });
 }
 
 /**

@@ -9,9 +9,9 @@ import { withSeededMathRandom } from '../train/random.ts';
 import { resolveLifecycle, type Lifecycle } from '../config/lifecycle.ts';
 import type { Monitor } from '../train/selection.ts';
 import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
-import { stepsPerEpoch, type TrainingState } from '../train/loop.ts';
+import type { TrainingState } from '../train/loop.ts';
 import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
-import { buildExperiment, buildLrScheduler, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
+import { buildExperiment, runScheduler, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
 import type { LrScheduler } from '../train/schedule.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
@@ -283,17 +283,7 @@ function truncateMetrics(file: string, lastEpoch: number): { keys: string[]; kep
 
 /** The run's learning-rate scheduler (constant rates without optimizer.schedule); its errors are located there. */
 function scheduleFor(config: ExperimentConfig, built: BuiltExperiment, lifecycle: Lifecycle, context: BuildContext): Promise<LrScheduler> {
-  return locatedAt(['optimizer', 'schedule'], async () =>
-    buildLrScheduler(config.optimizer, built.optimizer, {
-      ...context,
-      epochs: config.train.epochs,
-      stepsPerEpoch: stepsPerEpoch(built.data.train.count, {
-        batchSize: config.data.batch_size,
-        maxStepsPerEpoch: config.train.max_steps_per_epoch,
-      }),
-      monitorGoal: lifecycle.monitor?.goal,
-    }),
-  );
+  return locatedAt(['optimizer', 'schedule'], async () => runScheduler(config, built, context, lifecycle.monitor?.goal));
 }
 
 /** `--dry-run` lines on model selection, early stopping, the test evaluation and the schedule. */

@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert';
 import '../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigDiagnosticsError } from '../../../runner/config/diagnostics.ts';
-import { buildExperiment, buildLrScheduler, disposeBuilt } from '../../../runner/run/build.ts';
+import { buildExperiment, disposeBuilt, runScheduler } from '../../../runner/run/build.ts';
 import { CheckpointStore } from '../../../runner/train/checkpoint.ts';
-import { stepsPerEpoch, trainLoop, type LoopOptions } from '../../../runner/train/loop.ts';
+import { trainLoop, type LoopOptions } from '../../../runner/train/loop.ts';
 import type { MetricRecord } from '../../../runner/train/metrics.ts';
 import { withSeededMathRandom } from '../../../runner/train/random.ts';
 import { fixtureExperiment } from '../../helpers/experiment.ts';
@@ -30,12 +30,7 @@ async function train(sets: string[], options: Partial<LoopOptions>, withCheckpoi
       seed: config.seed,
       ...options,
     };
-    const scheduler = buildLrScheduler(config.optimizer, built.optimizer, {
-      ...context,
-      epochs: loopOptions.epochs,
-      stepsPerEpoch: stepsPerEpoch(built.data.train.count, loopOptions),
-      monitorGoal: options.monitor?.goal,
-    });
+    const scheduler = runScheduler(config, built, context, options.monitor?.goal);
     try {
       const result = await trainLoop(
         built.model,

@@ -3,9 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../helpers/backend.ts';
 import { loadConfig } from '../../../runner/config/load.ts';
-import { buildExperiment, buildLrScheduler, disposeBuilt } from '../../../runner/run/build.ts';
+import { buildExperiment, disposeBuilt, runScheduler } from '../../../runner/run/build.ts';
 import { CheckpointStore } from '../../../runner/train/checkpoint.ts';
-import { stepsPerEpoch, trainLoop, type LoopOptions, type TrainingState } from '../../../runner/train/loop.ts';
+import { trainLoop, type LoopOptions, type TrainingState } from '../../../runner/train/loop.ts';
 import type { MetricRecord } from '../../../runner/train/metrics.ts';
 import { withSeededMathRandom } from '../../../runner/train/random.ts';
 import { imageDatasetFiles } from '../../components/dataset/image-fixtures.ts';
@@ -60,11 +60,7 @@ async function run(checkpoints: CheckpointStore, options: { stopAfter?: number; 
       monitor: { metric: 'val_loss', goal: 'minimize' },
       restoreBest: true,
     };
-    const scheduler = buildLrScheduler(config.optimizer, built.optimizer, {
-      ...context,
-      epochs: loopOptions.epochs,
-      stepsPerEpoch: stepsPerEpoch(built.data.train.count, loopOptions),
-    });
+    const scheduler = runScheduler(config, built, context);
     const records: MetricRecord[] = [];
     let epochs = 0;
     try {
