@@ -267,7 +267,7 @@ class MlflowTracker implements Tracker {
     const previous = options.resume ? readRunRecord(this.#runDir) : undefined;
     if (previous) {
       this.#resume = options.resume;
-      // The config's params are on the run already (MLflow keeps params write-once): only tags are sent.
+      // MLflow keeps params write-once: the run keeps the params it started with (a --force edit is a tag).
       delete tags[TAGS.configHash];
       tags[TAGS.resumedAt] = new Date().toISOString();
       if (options.configHash && previous.tags.some((t) => t.key === TAGS.configHash && t.value !== options.configHash))
@@ -277,7 +277,7 @@ class MlflowTracker implements Tracker {
     const preparedTags = prepareTags(tags);
     const long: LongValues = { params: preparedParams.long, tags: preparedTags.long };
     mkdirSync(this.#runDir, { recursive: true });
-    if (Object.keys(long.params).length + Object.keys(long.tags).length > 0) {
+    if (!previous && Object.keys(long.params).length + Object.keys(long.tags).length > 0) {
       writeFileSync(join(this.#runDir, LONG_VALUES_FILE), `${JSON.stringify(long, null, 2)}\n`);
     }
     this.#record = previous
@@ -307,7 +307,9 @@ class MlflowTracker implements Tracker {
           host: hostname(),
         };
     this.#saveRecord();
-    this.#meta = chunkBatch({ params: preparedParams.params, tags: preparedTags.tags });
+    // A resumed run sends the params it recorded (the same values: MLflow accepts them again, and has them
+    // even if the interrupted process never reached it).
+    this.#meta = chunkBatch({ params: previous ? previous.params : preparedParams.params, tags: preparedTags.tags });
 
     await this.#connecting;
     if (this.#unavailable) {
