@@ -22,9 +22,8 @@ import { join, relative } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
-import { RunFolder } from './run-folder.ts';
-import { classificationReport } from './report.ts';
-import { trainingCurvesPng, type EpochPoint } from './plot.ts';
+import { CLASSES_FILE, RunFolder } from './run-folder.ts';
+import { confusionMatrixPng, trainingCurvesPng, type EpochPoint } from './plot.ts';
 import type { RunFolderWriter } from '../data/types.ts';
 import { describeEmbedding } from '../../components/embedding/apply.ts';
 
@@ -145,6 +144,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       writeJson: (name, value) => folder.writeJson(name, value),
       info: (message) => progress.info(message),
     };
+    folder.writeJson(CLASSES_FILE, built.data.classes); // the model's output order, for runner predict and evaluate
     record?.beforeTraining?.(writer);
     let result: LoopResult | undefined;
     let failure: unknown;
@@ -208,11 +208,9 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       );
       record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
-      if (result.testPredictions) {
-        folder.writeJson(
-          'classification_report.json',
-          classificationReport(built.data.test.labels, result.testPredictions, built.data.classes),
-        );
+      if (result.testReport) {
+        folder.writeJson('classification_report.json', result.testReport);
+        writeFileSync(folder.path('confusion_matrix.png'), confusionMatrixPng(result.testReport));
       }
     } catch (error) {
       failure = error;
