@@ -83,7 +83,7 @@ export function planResume(runDir: string, options: { force: boolean; warn(messa
 }
 
 /** The status summary.json records, or undefined when the run never wrote one (killed hard, or still running). */
-function summaryStatus(dir: string): string | undefined {
+export function summaryStatus(dir: string): string | undefined {
   try {
     return (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { status?: string }).status;
   } catch {
