@@ -201,13 +201,15 @@ function shorten(text: string, width: number): string {
   return flat.length <= width ? flat : `${flat.slice(0, width - 1)}…`;
 }
 
-function positiveInteger(text: string, option: string): number {
+/** A `--batch-size`-like option's value. */
+export function positiveInteger(text: string, option: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UserError(`${option} ${text}: expected a positive whole number.`);
   return value;
 }
 
-function device(text: string | undefined): Device {
+/** A `--device` option's value (default cpu). */
+export function device(text: string | undefined): Device {
   const value = text ?? 'cpu';
   if (value !== 'auto' && value !== 'cpu' && value !== 'gpu') throw new UserError(`--device ${value}: expected auto, cpu or gpu.`);
   return value;

@@ -17,6 +17,7 @@ import type { ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
 import { locatedAt } from '../errors.ts';
 import { createTracker } from '../tracking/tracker.ts';
+import { datasetInputs } from '../tracking/inputs.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -171,6 +172,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         startTime: started,
         resume: resume && resent && { afterStep: resume.checkpoint.state.step, ...resent },
       });
+      if (built.data.dataset) tracker.inputs(datasetInputs(built.data.dataset));
       trainStarted = Date.now();
       result = await trainLoop(
         built.model,
@@ -207,7 +209,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         { mathRandom, scheduler, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
       );
       record?.afterTraining?.(writer, curve);
-      if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
+      if (config.train.save_model && result.epochsCompleted > 0) {
+        await saveModel(built.model, folder.path('model'));
+        if (result.status === 'FINISHED')
+          tracker.loggedModel({ dir: folder.path('model'), name: config.name, modelType: config.model.type, metrics: result.final });
+      }
       if (result.testReport) {
         folder.writeJson('classification_report.json', result.testReport);
         writeFileSync(folder.path('confusion_matrix.png'), confusionMatrixPng(result.testReport));
