@@ -64,6 +64,9 @@ export interface RunOutcome {
   backend: BackendReport;
   /** The metric that selected the kept epoch, when there was one. */
   monitor?: Monitor;
+  /** The run's MLflow run and its UI address, when tracked. */
+  mlflowRunId?: string;
+  mlflowRunUrl?: string;
   error?: unknown;
 }
 
@@ -251,7 +254,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       mlflow_run_id: tracker.runId ?? null,
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
     });
-    await tracker.finish(status, failure);
+    const tracked = await tracker.finish(status, failure);
     return {
       status,
       runDir: folder.dir,
@@ -259,6 +262,8 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       metrics: result?.final ?? {},
       backend,
       monitor: lifecycle.monitor,
+      mlflowRunId: tracked.runId,
+      mlflowRunUrl: tracked.runUrl,
       error: failure,
     };
   });
