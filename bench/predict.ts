@@ -7,7 +7,7 @@
 // synthetic too: 230 words on average (IMDb's mean; lengths 50–700), words drawn Zipf-like from the
 // vocabulary plus 5 % unknown words, so tokenization, vocabulary lookup, truncation and padding do the work
 // they do on IMDb. Measured through the code of `runner predict` (Predictor: encodeTexts → source →
-// probabilities in batches, softmax, read back): medians over rounds after one warm-up round. Also timed
+// predict in batches: softmax, argmax, read back): medians over rounds after one warm-up round. Also timed
 // once: the CLI end to end (`runner predict <run> --file reviews.txt --json`: process start, backend,
 // model load, reading the file, the JSON document). Load average ≥ 1.5 at the start: other work shares the
 // cores and the figures are marked as taken under load.
@@ -63,7 +63,7 @@ for (let round = 0; round <= rounds; round++) {
   const ids = predictor.encodeTexts(reviews);
   const encoded = performance.now();
   const source = predictor.source(ids, new Int32Array(reviews.length));
-  const probabilities = predictor.probabilities(source, batchSize);
+  const { probabilities } = predictor.predict(source, batchSize);
   source.dispose();
   const end = performance.now();
   if (probabilities.length !== reviews.length * predictor.classes.length) throw new Error('wrong output size');

@@ -113,13 +113,13 @@ Example: runner predict runs/quickstart/20261201-101502-3fa9c2 'this movie is so
           );
         const encoded = image ? concatBytes(pixels) : predictor.encodeTexts(kept.map((i) => i.value));
         const source = predictor.source(encoded, new Int32Array(kept.length), image ? kept.map((i) => i.value) : []);
-        let probabilities: Float32Array;
+        let predicted: ReturnType<Predictor['predict']>;
         try {
-          probabilities = predictor.probabilities(source, batchSize);
+          predicted = predictor.predict(source, batchSize);
         } finally {
           source.dispose();
         }
-        const predictions = predictionsOf(predictor.classes, probabilities, kept, image);
+        const predictions = predictionsOf(predictor.classes, predicted, kept, image);
         if (json) printJson({ status: 'ok', run_folder: predictor.runDir, classes: predictor.classes, predictions, skipped });
         else process.stdout.write(predictionTable(predictor.classes, predictions) + '\n');
         return 0;
@@ -164,16 +164,19 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Each input's most probable class and its class probabilities. */
-export function predictionsOf(classes: string[], probabilities: Float32Array, inputs: RawInput[], image: boolean): PredictionJson[] {
+export function predictionsOf(
+  classes: string[],
+  predicted: { probabilities: Float32Array; labels: Int32Array },
+  inputs: RawInput[],
+  image: boolean,
+): PredictionJson[] {
   const k = classes.length;
   return inputs.map((input, i) => {
-    const row = probabilities.subarray(i * k, (i + 1) * k);
-    let best = 0;
-    for (let c = 1; c < k; c++) if (row[c]! > row[best]!) best = c;
+    const row = predicted.probabilities.subarray(i * k, (i + 1) * k);
     return {
       input: input.where,
       ...(!image && { text: input.value }),
-      label: classes[best]!,
+      label: classes[predicted.labels[i]!]!,
       probabilities: Object.fromEntries(classes.map((name, c) => [name, Number(row[c]!.toFixed(6))])),
     };
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigOverride } from '../config/load.ts';
@@ -13,6 +13,7 @@ import { createTracker } from '../tracking/tracker.ts';
 import { loadDataset } from './build.ts';
 import { confusionMatrixPng } from './plot.ts';
 import { Predictor } from './predictor.ts';
+import { readSummary } from './resume.ts';
 import { newRunId } from './run-folder.ts';
 
 /** A split `runner evaluate` can score. */
@@ -83,7 +84,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<EvaluationO
     const metrics = { loss: result.loss, accuracy: result.accuracy, ...reportMetrics(report, '') };
     const dir = resolve(options.outDir ?? join(predictor.runDir, 'evaluations', newRunId()));
     mkdirSync(dir, { recursive: true });
-    const evaluated = summaryOf(predictor.runDir);
+    const evaluated = { mlflow_run_id: readSummary(predictor.runDir).mlflow_run_id ?? undefined };
     const record = {
       run_folder: predictor.runDir,
       evaluated_mlflow_run_id: evaluated.mlflow_run_id ?? null,
@@ -168,11 +169,4 @@ function modelLabels(labels: Int32Array, datasetClasses: string[], modelClasses:
   const out = remapped.dataSync() as Int32Array;
   remapped.dispose();
   return out;
-}
-
-function summaryOf(runDir: string): { mlflow_run_id?: string } {
-  const file = join(runDir, 'summary.json');
-  if (!existsSync(file)) return {};
-  const summary = JSON.parse(readFileSync(file, 'utf8')) as { mlflow_run_id?: string | null };
-  return { mlflow_run_id: summary.mlflow_run_id ?? undefined };
 }

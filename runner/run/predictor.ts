@@ -9,7 +9,7 @@ import { loadConfig, type ConfigOverride, type LoadedConfig } from '../config/lo
 import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { buildAugmentations, stepsOfKind } from '../data/augment.ts';
-import { TensorBatchSource, type BatchSource } from '../data/batches.ts';
+import { indexRange, TensorBatchSource, type BatchSource } from '../data/batches.ts';
 import { ImageBatchSource, ImagePipeline } from '../data/image-pipeline.ts';
 import type { ImageSplit } from '../data/types.ts';
 import { Vocab } from '../data/vocab.ts';
@@ -124,18 +124,22 @@ export class Predictor {
     return new ImageBatchSource(split, this.input.storedShape, this.input.pipeline, this.config.seed);
   }
 
-  /** Class probabilities `[count, classes]` (row-major) of every example of `source`, in batches. */
-  probabilities(source: BatchSource, batchSize: number): Float32Array {
+  /** Class probabilities `[count, classes]` (row-major) and the most probable class of every example of `source`, in batches. */
+  predict(source: BatchSource, batchSize: number): { probabilities: Float32Array; labels: Int32Array } {
     const k = this.classes.length;
-    const out = new Float32Array(source.count * k);
+    const probabilities = new Float32Array(source.count * k);
+    const labels = new Int32Array(source.count);
     for (let start = 0; start < source.count; start += batchSize) {
       const end = Math.min(start + batchSize, source.count);
-      const indices = Int32Array.from({ length: end - start }, (_, i) => start + i);
-      const probabilities = tf.tidy(() => tf.softmax(this.model.apply(source.batch(indices, false).x, { training: false }) as tf.Tensor2D));
-      out.set(probabilities.dataSync(), start * k);
-      probabilities.dispose();
+      const [batchProbabilities, batchLabels] = tf.tidy(() => {
+        const p = tf.softmax(this.model.apply(source.batch(indexRange(start, end), false).x, { training: false }) as tf.Tensor2D);
+        return [p, tf.argMax(p, 1)];
+      });
+      probabilities.set(batchProbabilities.dataSync(), start * k);
+      labels.set(batchLabels.dataSync(), start);
+      tf.dispose([batchProbabilities, batchLabels]);
     }
-    return out;
+    return { probabilities, labels };
   }
 
   dispose(): void {

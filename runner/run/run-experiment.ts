@@ -161,6 +161,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     });
     const sampleSystem = config.tracking && config.tracking.system_metrics ? createSystemSampler() : undefined;
     let trainStarted = started;
+    let lastRecord: MetricRecord | undefined; // after training: the final record (test metrics of the kept model)
     try {
       await tracker.start({
         experiment: config.name,
@@ -199,6 +200,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
             if (sampleSystem && record.metrics.epoch_time_s !== undefined) Object.assign(record.metrics, sampleSystem());
             folder.appendMetrics(record);
             tracker.metrics(record);
+            lastRecord = record;
           },
           progress: (p) => progress.step(p),
           epochEnd: (record, { improved }) => {
@@ -214,8 +216,10 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) {
         await saveModel(built.model, folder.path('model'));
-        if (result.status === 'FINISHED')
-          tracker.loggedModel({ dir: folder.path('model'), name: config.name, modelType: config.model.type, metrics: result.final });
+        if (result.status === 'FINISHED' && lastRecord) {
+          const { metrics, step, timestamp } = lastRecord;
+          tracker.loggedModel({ dir: folder.path('model'), name: config.name, modelType: config.model.type, metrics, step, timestamp });
+        }
       }
       if (result.testReport) {
         folder.writeJson('classification_report.json', result.testReport);

@@ -5,7 +5,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { resolveConnection } from './auth.ts';
 import { MlflowClient, MlflowError, type DatasetInput, type LoggedModelInfo, type RunInfo, type RunStatus } from './client.ts';
-import { chunkBatch, LIMITS, safeKey, type Batch, type Metric, truncateCodePoints } from './limits.ts';
+import { chunkBatch, LIMITS, type Batch, type Metric, truncateCodePoints } from './limits.ts';
 import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
 import { type MetricsRecord, recordToMetrics } from './metrics-file.ts';
 import { flattenParams, LONG_VALUES_FILE, type LongValues, prepareParams, prepareTags } from './params.ts';
@@ -92,7 +92,13 @@ export interface LoggedModelSpec {
   name: string;
   /** MLflow's model_type, e.g. the model component (textcnn). */
   modelType?: string;
+  /**
+   * The metrics to link to the model, with the step and timestamp the run logged them at: the same points sent
+   * again with the model's id add nothing to the run's histories (MLflow drops a run's identical points).
+   */
   metrics: Record<string, number>;
+  step: number;
+  timestamp: number;
 }
 
 /** Terminal statuses a run can end with. */
@@ -637,10 +643,10 @@ class MlflowTracker implements Tracker {
       await client.uploadArtifact(info.artifact_uri, file.local, file.path, { signal });
       model.files!.shift();
     }
-    const timestamp = Date.now();
-    const metrics = Object.entries(model.metrics)
-      .filter(([, value]) => Number.isFinite(value))
-      .map(([key, value]) => ({ key: safeKey(key), value, timestamp, step: 0, model_id: info.model_id }));
+    const metrics = recordToMetrics({ step: model.step, timestamp: model.timestamp, metrics: model.metrics }).map((m) => ({
+      ...m,
+      model_id: info.model_id,
+    }));
     for (const chunk of chunkBatch({ metrics })) await client.logBatchChunk(run.run_id, chunk, { signal });
     await client.finalizeLoggedModel(info.model_id, 'LOGGED_MODEL_READY', { signal });
     this.#modelId = info.model_id;
