@@ -5,6 +5,8 @@ import { runnerVersion } from './run/provenance.ts';
 import { useColor } from './terminal.ts';
 import type { Command } from './commands/command.ts';
 import { command as components } from './commands/components.ts';
+import { command as evaluate } from './commands/evaluate.ts';
+import { command as predict } from './commands/predict.ts';
 import { command as run } from './commands/run.ts';
 import { command as schema } from './commands/schema.ts';
 import { command as sweep } from './commands/sweep.ts';
@@ -14,7 +16,7 @@ import { command as validate } from './commands/validate.ts';
 import { command as watch } from './commands/watch.ts';
 
 /** Every sub-command, in the order `runner --help` lists them. */
-export const commands: Command[] = [run, sweep, watch, validate, components, schema, sync, ui];
+export const commands: Command[] = [run, sweep, watch, predict, evaluate, validate, components, schema, sync, ui];
 
 const usage = () => `runner ${runnerVersion()}: declarative experiments for TensorFlow.js
 

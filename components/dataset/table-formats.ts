@@ -49,11 +49,11 @@ export function parseDelimited(text: string, delimiter: string, where: string): 
   return rows;
 }
 
-/** Reads named text and label columns from a CSV/TSV/JSONL text; errors name the file and line. */
+/** Reads named text and label columns (the label column when named) from a CSV/TSV/JSONL text; errors name the file and line. */
 export function readTableColumns(
   text: string,
   format: TableFormat,
-  columns: { text: string; label: string },
+  columns: { text: string; label?: string },
   where: string,
 ): { texts: string[]; labels: string[] } {
   const texts: string[] = [];
@@ -74,27 +74,27 @@ export function readTableColumns(
         throw new UserError(`${at}: not valid JSON (${(error as Error).message}).`);
       }
       if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-        throw new UserError(`${at}: each line must be a JSON object with '${columns.text}' and '${columns.label}'.`);
+        throw new UserError(
+          `${at}: each line must be a JSON object with '${columns.text}'${columns.label === undefined ? '' : ` and '${columns.label}'`}.`,
+        );
       }
       const fields = record as Record<string, unknown>;
       texts.push(take(fields[columns.text], columns.text, at));
-      labels.push(take(fields[columns.label], columns.label, at));
+      if (columns.label !== undefined) labels.push(take(fields[columns.label], columns.label, at));
     });
   } else {
     const [header, ...rows] = parseDelimited(text, format === 'csv' ? ',' : '\t', where);
     if (!header) throw new UserError(`${where} is empty; it needs a header row naming its columns.`);
     const textIndex = header.indexOf(columns.text);
-    const labelIndex = header.indexOf(columns.label);
-    for (const [column, index] of [
-      [columns.text, textIndex],
-      [columns.label, labelIndex],
-    ] as const) {
+    const labelIndex = columns.label === undefined ? -1 : header.indexOf(columns.label);
+    const wanted = columns.label === undefined ? [] : [[columns.label, labelIndex] as const];
+    for (const [column, index] of [[columns.text, textIndex] as const, ...wanted]) {
       if (index < 0) throw new UserError(`${where}: no column '${column}' in the header (columns: ${header.join(', ')}).`);
     }
     rows.forEach((row, index) => {
       const at = `${where}: data row ${index + 1}`;
       texts.push(take(row[textIndex], columns.text, at));
-      labels.push(take(row[labelIndex], columns.label, at));
+      if (columns.label !== undefined) labels.push(take(row[labelIndex], columns.label, at));
     });
   }
   texts.forEach((t, i) => {

@@ -3,11 +3,12 @@ import { parseCommandArgs } from '../cli-args.ts';
 import { loadConfig, parseSetOption } from '../config/load.ts';
 import { UserError, exitCodeOf } from '../errors.ts';
 import { Progress } from '../progress.ts';
-import { runExperiment } from '../run/run-experiment.ts';
+import { runExperiment, type RunOutcome } from '../run/run-experiment.ts';
 import { planResume, type ResumePlan } from '../run/resume.ts';
 import { hasSweep } from '../sweep/plan.ts';
 import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
+import { errorJson, printJson, wantsJson, withJsonErrors } from './json-output.ts';
 import { withConfigLocations } from './config-errors.ts';
 import { command as sweepCommand } from './sweep.ts';
 
@@ -35,6 +36,8 @@ Options:
                        Continue a KILLED, FAILED or killed-hard run from its last checkpoint, in the same run
                        folder and MLflow run; it ends as an uninterrupted run would have
   --force              With --resume: continue even though the config file changed since (recorded in the run)
+  --json               Print one JSON document on stdout when the run ends: {status, run_folder, run_id,
+                       mlflow_run_id, mlflow_run_url, metrics, error?}; everything else goes to stderr
   --quiet              Only warnings and errors
   --debug              Show stack traces of errors
 
@@ -44,59 +47,78 @@ checkpoint of its last completed epoch in checkpoints/last (runner run --resume 
 
 Example: runner run configs/quickstart.yaml --set optimizer.lr=0.003`,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('run', argv, {
-      set: { type: 'string', multiple: true },
-      'dry-run': { type: 'boolean' },
-      'runs-dir': { type: 'string' },
-      quiet: { type: 'boolean' },
-      resume: { type: 'string' },
-      force: { type: 'boolean' },
-    });
-    const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
-    let resume: ResumePlan | undefined;
-    if (values.resume !== undefined) {
-      if (positionals.length > 0 || values.set || values['dry-run'] || values['runs-dir']) {
-        throw new UserError(
-          `runner run --resume takes only the run folder (and --force): the config, its overrides and the runs folder are the run's own. See 'runner run --help'.`,
-        );
-      }
-      resume = planResume(values.resume, { force: values.force ?? false, warn: (m) => progress.warn(m) });
-    } else {
-      if (values.force) throw new UserError(`--force goes with --resume. See 'runner run --help'.`);
-      if (positionals.length !== 1)
-        throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
-    }
-    const overrides = (values.set ?? []).map(parseSetOption);
-    // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
-    if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
-    const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
-    const outcome = await withInterrupts(
-      (message) => progress.warn(message),
-      (signal) =>
-        withConfigLocations(loaded, () =>
-          runExperiment(loaded, {
-            runsDir: resume?.runsDir ?? (values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir()),
-            progress,
-            dryRun: values['dry-run'] ?? false,
-            signal,
-            resume: resume?.point,
-          }),
-        ),
-    );
-    if (outcome.status === 'DRY_RUN') return 0;
-    if (outcome.status === 'KILLED') {
-      progress.warn(`run ${outcome.runId} was interrupted; everything up to the last step is in ${outcome.runDir}`);
-      return KILLED_EXIT_CODE;
-    }
-    if (outcome.status === 'FAILED') {
-      progress.warn(`run ${outcome.runId} failed: ${(outcome.error as Error).message}\n(run folder: ${outcome.runDir})`);
-      return exitCodeOf(outcome.error);
-    }
-    const m = outcome.metrics;
-    const selected = m.best_epoch !== undefined ? ` (the model of epoch ${m.best_epoch}, selected by ${outcome.monitor?.metric})` : '';
-    progress.info(
-      `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}${selected}; run folder ${outcome.runDir}`,
-    );
-    return 0;
+    return withJsonErrors(wantsJson(argv), () => runCommand(argv));
   },
 };
+
+async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('run', argv, {
+    json: { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    'runs-dir': { type: 'string' },
+    quiet: { type: 'boolean' },
+    resume: { type: 'string' },
+    force: { type: 'boolean' },
+  });
+  const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
+  let resume: ResumePlan | undefined;
+  if (values.resume !== undefined) {
+    if (positionals.length > 0 || values.set || values['dry-run'] || values['runs-dir']) {
+      throw new UserError(
+        `runner run --resume takes only the run folder (and --force): the config, its overrides and the runs folder are the run's own. See 'runner run --help'.`,
+      );
+    }
+    resume = planResume(values.resume, { force: values.force ?? false, warn: (m) => progress.warn(m) });
+  } else {
+    if (values.force) throw new UserError(`--force goes with --resume. See 'runner run --help'.`);
+    if (positionals.length !== 1)
+      throw new UserError(`runner run takes one config file, got ${positionals.length}. See 'runner run --help'.`);
+  }
+  const overrides = (values.set ?? []).map(parseSetOption);
+  // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
+  if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
+  const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
+  const outcome = await withInterrupts(
+    (message) => progress.warn(message),
+    (signal) =>
+      withConfigLocations(loaded, () =>
+        runExperiment(loaded, {
+          runsDir: resume?.runsDir ?? (values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir()),
+          progress,
+          dryRun: values['dry-run'] ?? false,
+          signal,
+          resume: resume?.point,
+        }),
+      ),
+  );
+  if (values.json) printJson(runJson(outcome));
+  if (outcome.status === 'DRY_RUN') return 0;
+  if (outcome.status === 'KILLED') {
+    progress.warn(`run ${outcome.runId} was interrupted; everything up to the last step is in ${outcome.runDir}`);
+    return KILLED_EXIT_CODE;
+  }
+  if (outcome.status === 'FAILED') {
+    progress.warn(`run ${outcome.runId} failed: ${(outcome.error as Error).message}\n(run folder: ${outcome.runDir})`);
+    return exitCodeOf(outcome.error);
+  }
+  const m = outcome.metrics;
+  const selected = m.best_epoch !== undefined ? ` (the model of epoch ${m.best_epoch}, selected by ${outcome.monitor?.metric})` : '';
+  progress.info(
+    `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}${selected}; run folder ${outcome.runDir}`,
+  );
+  return 0;
+}
+
+/** What `runner run --json` prints: the run's status, folder, MLflow run and metrics (and the error of a failed run). */
+export function runJson(outcome: RunOutcome) {
+  return {
+    status: outcome.status,
+    run_folder: outcome.runDir ?? null,
+    run_id: outcome.runId ?? null,
+    mlflow_run_id: outcome.mlflowRunId ?? null,
+    mlflow_run_url: outcome.mlflowRunUrl ?? null,
+    metrics: outcome.metrics,
+    ...(outcome.error !== undefined && { error: errorJson(outcome.error) }),
+  };
+}

@@ -12,6 +12,7 @@ import { finalMetric, leaderboardTable } from '../sweep/state.ts';
 import { formatMetric } from '../sweep/table.ts';
 import { runWorker } from '../sweep/worker.ts';
 import type { Command } from './command.ts';
+import { printJson, wantsJson, withJsonErrors } from './json-output.ts';
 import { defaultRunsDir } from './run.ts';
 import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
 
@@ -41,6 +42,9 @@ Options:
   --set <path=value>   Override a base config value (repeatable); trial values are applied on top of it
   --runs-dir <dir>     Where run folders go (default: $RUNNER_RUNS_DIR or ./runs); the sweep's own files go to
                        <runs-dir>/<name>/sweeps/<sweep hash>/ (trial configs and logs, matrix, summary)
+  --json               Print one JSON document on stdout: {status, sweep_folder, parent_run_id, parent_run_url, metric,
+                       trials: [{index, label, state, run_folder, mlflow_run_id, metric, metrics, error}]}; the
+                       leaderboard and everything else go to stderr (with --dry-run: {status: "DRY_RUN", trials})
   --quiet              Only warnings, failures and the leaderboard
 
 Parallel trials on the native backend get cores / max_parallel TensorFlow threads each (TF_NUM_INTRAOP_THREADS,
@@ -54,64 +58,95 @@ Examples:
   runner sweep sweep.yaml --emit k8s --image ghcr.io/me/runner:1 > sweep-job.yaml`,
   async run(argv) {
     if (argv[0] === '--worker') return runWorker(workerDevice(argv));
-    const { values, positionals } = parseCommandArgs('sweep', argv, {
-      set: { type: 'string', multiple: true },
-      'dry-run': { type: 'boolean' },
-      trial: { type: 'string' },
-      emit: { type: 'string' },
-      image: { type: 'string' },
-      rerun: { type: 'boolean' },
-      'runs-dir': { type: 'string' },
-      quiet: { type: 'boolean' },
-    });
-    if (positionals.length !== 1)
-      throw new UserError(`runner sweep takes one config file, got ${positionals.length}. See 'runner sweep --help'.`);
-    const file = positionals[0]!;
-    const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
-    const plan = planSweep(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
-    for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
-
-    if (values.emit !== undefined) return emit(plan, values.emit, { file, runsDir, image: values.image });
-    if (values['dry-run']) {
-      process.stdout.write(dryRun(plan, runsDir) + '\n');
-      return 0;
-    }
-    const only = trialIndex(values.trial, plan);
-    const outcome = await withSweepInterrupts((signal) =>
-      runSweep(plan, {
-        runsDir,
-        only,
-        rerun: values.rerun ?? false,
-        quiet: values.quiet ?? false,
-        signal,
-        sourceName: `runner sweep ${displayPath(process.cwd(), plan.file)}`,
-      }),
-    );
-    const failures = outcome.trials.filter(
-      (t) => (only === undefined || t.trial.index === only) && (t.state === 'failed' || t.state === 'killed'),
-    );
-    if (only === undefined) {
-      process.stdout.write(`\n${leaderboardTable(outcome.trials, plan.metric, process.stdout.columns || 120)}\n`);
-    } else {
-      const trial = outcome.trials[only]!;
-      const value = finalMetric(trial, plan.metric);
-      process.stdout.write(
-        `trial ${only} ${trial.state}${value === undefined ? '' : `: ${plan.metric.name} ${formatMetric(value)}`} (${trial.trial.label})\n`,
-      );
-    }
-    const where = outcome.parentUrl ? `; parent run ${outcome.parentUrl}` : '';
-    process.stderr.write(
-      `sweep ${outcome.status.toLowerCase()}: ${counts(outcome.trials)}${where}; summary in ${outcome.folder.path('summary.md')}\n`,
-    );
-    for (const failure of failures) {
-      process.stderr.write(
-        `  trial ${failure.trial.index} ${failure.state}: ${failure.error ?? 'see its log'} (log: ${failure.logFile ?? 'none'})\n`,
-      );
-    }
-    if (outcome.status === 'KILLED') return KILLED_EXIT_CODE;
-    return outcome.status === 'FINISHED' ? 0 : 1;
+    return withJsonErrors(wantsJson(argv), () => sweepCommand(argv));
   },
 };
+
+async function sweepCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('sweep', argv, {
+    json: { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    trial: { type: 'string' },
+    emit: { type: 'string' },
+    image: { type: 'string' },
+    rerun: { type: 'boolean' },
+    'runs-dir': { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (positionals.length !== 1)
+    throw new UserError(`runner sweep takes one config file, got ${positionals.length}. See 'runner sweep --help'.`);
+  const file = positionals[0]!;
+  const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
+  const plan = planSweep(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
+  for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+
+  const json = values.json ?? false;
+  // With --json, stdout holds the one JSON document: what people read goes to stderr.
+  const out = json ? process.stderr : process.stdout;
+  if (values.emit !== undefined) {
+    if (json) throw new UserError('--json does not go with --emit (which prints a manifest or script on stdout).');
+    return emit(plan, values.emit, { file, runsDir, image: values.image });
+  }
+  if (values['dry-run']) {
+    out.write(dryRun(plan, runsDir) + '\n');
+    if (json) printJson({ status: 'DRY_RUN', metric: plan.metric, trials: plan.trials.map((t) => ({ index: t.index, label: t.label })) });
+    return 0;
+  }
+  const only = trialIndex(values.trial, plan);
+  const outcome = await withSweepInterrupts((signal) =>
+    runSweep(plan, {
+      runsDir,
+      only,
+      rerun: values.rerun ?? false,
+      quiet: values.quiet ?? false,
+      signal,
+      sourceName: `runner sweep ${displayPath(process.cwd(), plan.file)}`,
+    }),
+  );
+  const failures = outcome.trials.filter(
+    (t) => (only === undefined || t.trial.index === only) && (t.state === 'failed' || t.state === 'killed'),
+  );
+  if (only === undefined) {
+    out.write(`\n${leaderboardTable(outcome.trials, plan.metric, process.stdout.columns || 120)}\n`);
+  } else {
+    const trial = outcome.trials[only]!;
+    const value = finalMetric(trial, plan.metric);
+    out.write(
+      `trial ${only} ${trial.state}${value === undefined ? '' : `: ${plan.metric.name} ${formatMetric(value)}`} (${trial.trial.label})\n`,
+    );
+  }
+  const where = outcome.parentUrl ? `; parent run ${outcome.parentUrl}` : '';
+  process.stderr.write(
+    `sweep ${outcome.status.toLowerCase()}: ${counts(outcome.trials)}${where}; summary in ${outcome.folder.path('summary.md')}\n`,
+  );
+  for (const failure of failures) {
+    process.stderr.write(
+      `  trial ${failure.trial.index} ${failure.state}: ${failure.error ?? 'see its log'} (log: ${failure.logFile ?? 'none'})\n`,
+    );
+  }
+  if (json) {
+    printJson({
+      status: outcome.status,
+      sweep_folder: outcome.folder.dir,
+      parent_run_id: outcome.parentRunId ?? null,
+      parent_run_url: outcome.parentUrl ?? null,
+      metric: plan.metric,
+      trials: outcome.trials.map((t) => ({
+        index: t.trial.index,
+        label: t.trial.label,
+        state: t.state,
+        run_folder: t.runDir ?? null,
+        mlflow_run_id: t.mlflowRunId ?? null,
+        metric: finalMetric(t, plan.metric) ?? null,
+        metrics: t.metrics ?? {},
+        ...(t.error && { error: t.error }),
+      })),
+    });
+  }
+  if (outcome.status === 'KILLED') return KILLED_EXIT_CODE;
+  return outcome.status === 'FINISHED' ? 0 : 1;
+}
 
 /** The trial to run: --trial, else JOB_COMPLETION_INDEX, else SLURM_ARRAY_TASK_ID; undefined runs them all. */
 export function trialIndex(option: string | undefined, plan: SweepPlan, env: NodeJS.ProcessEnv = process.env): number | undefined {

@@ -6,6 +6,17 @@ import { validTrials } from '../sweep/display.ts';
 import { planSweep } from '../sweep/plan.ts';
 import { useColor } from '../terminal.ts';
 import type { Command } from './command.ts';
+import { diagnosticJson, printJson, wantsJson, withJsonErrors, type JsonDiagnostic } from './json-output.ts';
+
+/** One config in `runner validate --json`. */
+interface ValidateJson {
+  file: string;
+  valid: boolean;
+  /** Trials of a sweep. */
+  trials?: number;
+  warnings: string[];
+  diagnostics: JsonDiagnostic[];
+}
 
 /** `runner validate`: checks configs against the schema without building anything. */
 export const command: Command = {
@@ -19,30 +30,53 @@ is validated, exactly as runner sweep --dry-run does (a problem caused by a swee
 that value). Prints every problem with file:line:col, the YAML path and a code frame.
 Exit code 0 when all are valid, 2 otherwise.
 
+Options:
+  --set <path=value>   Override a config value (repeatable)
+  --json               Print one JSON document on stdout: {status: "ok"|"invalid", configs: [{file, valid,
+                       trials?, warnings, diagnostics: [{file, line, col, path, severity, message, hint?}]}]};
+                       the text for people goes to stderr
+
 Example: runner validate configs/*.yaml`,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('validate', argv, { set: { type: 'string', multiple: true } });
-    if (positionals.length === 0) throw new UserError("runner validate needs at least one config file. See 'runner validate --help'.");
-    const overrides = (values.set ?? []).map(parseSetOption);
-    let invalid = 0;
-    for (const file of positionals) {
-      try {
-        const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
-        process.stdout.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
-        for (const warning of plan.sweep ? plan.warnings : []) process.stdout.write(`        warning: ${warning}\n`);
-      } catch (error) {
-        if (!(error instanceof ConfigDiagnosticsError)) {
-          if (error instanceof UserError) {
-            invalid++;
-            process.stdout.write(`invalid ${file}\n${error.message}\n`);
-            continue;
+    const json = wantsJson(argv);
+    return withJsonErrors(json, async () => {
+      const { values, positionals } = parseCommandArgs('validate', argv, {
+        set: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      });
+      if (positionals.length === 0) throw new UserError("runner validate needs at least one config file. See 'runner validate --help'.");
+      const overrides = (values.set ?? []).map(parseSetOption);
+      // With --json, stdout holds the one JSON document: the text for people goes to stderr.
+      const out = json ? process.stderr : process.stdout;
+      const configs: ValidateJson[] = [];
+      for (const file of positionals) {
+        try {
+          const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
+          const warnings = plan.sweep ? plan.warnings : [];
+          out.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
+          for (const warning of warnings) out.write(`        warning: ${warning}\n`);
+          configs.push({ file, valid: true, ...(plan.sweep && { trials: plan.trials.length }), warnings, diagnostics: [] });
+        } catch (error) {
+          if (!(error instanceof ConfigDiagnosticsError)) {
+            if (error instanceof UserError) {
+              out.write(`invalid ${file}\n${error.message}\n`);
+              configs.push({
+                file,
+                valid: false,
+                warnings: [],
+                diagnostics: [{ file, path: '', severity: 'error', message: error.message }],
+              });
+              continue;
+            }
+            throw error;
           }
-          throw error;
+          out.write(`invalid ${file}\n${formatDiagnostics(error.diagnostics, { color: useColor(out as NodeJS.WriteStream) })}\n\n`);
+          configs.push({ file, valid: false, warnings: [], diagnostics: error.diagnostics.map(diagnosticJson) });
         }
-        invalid++;
-        process.stdout.write(`invalid ${file}\n${formatDiagnostics(error.diagnostics, { color: useColor(process.stdout) })}\n\n`);
       }
-    }
-    return invalid === 0 ? 0 : 2;
+      const valid = configs.every((c) => c.valid);
+      if (json) printJson({ status: valid ? 'ok' : 'invalid', configs });
+      return valid ? 0 : 2;
+    });
   },
 };

@@ -1,5 +1,6 @@
 import type { BatchSource } from './batches.ts';
 import type { Vocab } from './vocab.ts';
+import type { DatasetInfo } from './dataset-info.ts';
 
 /** One split of a text classification dataset, columnar: texts[i] has label labels[i]. */
 export interface TextSplit {
@@ -68,6 +69,8 @@ export interface PreparedData {
   test: BatchSource;
   /** Seconds spent reading and preparing the data. */
   dataSeconds: number;
+  /** What identifies the dataset (name, source, digest, split sizes), for MLflow's dataset inputs. */
+  dataset?: DatasetInfo;
   /** What this kind of data adds to a run's record (files, log lines); a run calls it without knowing the kind. */
   runRecord?: DataRunRecord;
 }

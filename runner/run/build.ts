@@ -18,6 +18,7 @@ import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKi
 import { imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';
 import type { Dataset, PreparedData } from '../data/types.ts';
+import { datasetInfo } from '../data/dataset-info.ts';
 import { holdOutValidation } from '../data/validation.ts';
 import type { BuildContext } from '../registry.ts';
 import { GroupedOptimizer } from '../train/optimizer.ts';
@@ -99,11 +100,12 @@ export function runScheduler(
 export async function prepareData(config: ExperimentConfig, context: BuildContext): Promise<PreparedData> {
   const start = performance.now();
   const steps = buildAugmentations(config.data.augmentation ?? [], context);
-  const dataset = withValidation(await buildDataset(config, context), config);
+  const dataset = await loadDataset(config, context);
   const validationSource = dataset.validationSource;
+  const info = datasetInfo(dataset, config.data.dataset.type);
   if (dataset.kind === 'image') {
     const sources = imageBatchSources(dataset, stepsOfKind(steps, 'image'), config.seed);
-    return { ...sources, validationSource, dataSeconds: (performance.now() - start) / 1000 };
+    return { ...sources, validationSource, dataset: info, dataSeconds: (performance.now() - start) / 1000 };
   }
   const textSteps = stepsOfKind(steps, 'text');
   const tokenizerConfig = config.data.tokenizer ?? { type: 'whitespace' };
@@ -119,7 +121,12 @@ export async function prepareData(config: ExperimentConfig, context: BuildContex
     const random = augmentationRandom(config.seed);
     sources.train = new AugmentedBatchSource(sources.train, textAugmenter(textSteps, random), random);
   }
-  return { ...sources, validationSource, dataSeconds: (performance.now() - start) / 1000 };
+  return { ...sources, validationSource, dataset: info, dataSeconds: (performance.now() - start) / 1000 };
+}
+
+/** Builds `data.dataset` with `data.validation` held out of its training split (when configured). */
+export async function loadDataset(config: ExperimentConfig, context: BuildContext): Promise<Dataset> {
+  return withValidation(await buildDataset(config, context), config);
 }
 
 /** Builds `data.dataset`; a problem the dataset ties to one of its params is located under `data.dataset`. */

@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 
 /** One epoch's metrics as the plot reads them (the loop's epoch record). */
 export interface EpochPoint {
@@ -115,6 +115,21 @@ const glyphs: Record<string, string> = {
   t: '.#...|.#...|###..|.#...|.#...|.#..#|..##.',
   u: '.....|.....|#...#|#...#|#...#|#..##|.##.#',
   y: '.....|.....|#...#|#...#|.####|....#|.###.',
+  b: '#....|#....|####.|#...#|#...#|#...#|####.',
+  d: '....#|....#|.####|#...#|#...#|#...#|.####',
+  f: '..##.|.#..#|.#...|###..|.#...|.#...|.#...',
+  g: '.....|.####|#...#|#...#|.####|....#|.###.',
+  j: '...#.|.....|..##.|...#.|...#.|#..#.|.##..',
+  k: '#....|#....|#..#.|#.#..|##...|#.#..|#..#.',
+  m: '.....|.....|##.#.|#.#.#|#.#.#|#...#|#...#',
+  q: '.....|.....|.####|#...#|.####|....#|....#',
+  v: '.....|.....|#...#|#...#|#...#|.#.#.|..#..',
+  w: '.....|.....|#...#|#...#|#.#.#|#.#.#|.#.#.',
+  x: '.....|.....|#...#|.#.#.|..#..|.#.#.|#...#',
+  z: '.....|.....|#####|...#.|..#..|.#...|#####',
+  _: '.....|.....|.....|.....|.....|.....|#####',
+  '/': '.....|....#|...#.|..#..|.#...|#....|.....',
+  ':': '.....|.##..|.##..|.....|.##..|.##..|.....',
 };
 const FONT: Record<string, string[]> = Object.fromEntries(Object.entries(glyphs).map(([c, g]) => [c, g.split('|')]));
 
@@ -206,9 +221,11 @@ export function drawTrainingCurves(points: readonly EpochPoint[], width = 960, h
     raster,
     { x: 0, y: 0, w: half, h: height },
     'loss',
-    [seriesOf('train_loss', 'train', TRAIN_COLOR), seriesOf('val_loss', 'val', VAL_COLOR), seriesOf('test_loss', 'test', TEST_COLOR)].filter(
-      (series) => series.points.length > 0,
-    ),
+    [
+      seriesOf('train_loss', 'train', TRAIN_COLOR),
+      seriesOf('val_loss', 'val', VAL_COLOR),
+      seriesOf('test_loss', 'test', TEST_COLOR),
+    ].filter((series) => series.points.length > 0),
     epochs,
   );
   panel(
@@ -225,49 +242,49 @@ export function drawTrainingCurves(points: readonly EpochPoint[], width = 960, h
   return raster;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (ISO-HDLC, as PNG and zlib use it). */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
-/** Encodes an RGB raster as a PNG (8-bit truecolour, no interlace, zlib-deflated scanlines). */
+/** Encodes an RGB raster as a PNG (8-bit truecolour) with pngjs. */
 export function encodePng(raster: Raster): Buffer {
   const { width, height, pixels } = raster;
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter method 0, no interlace
-  const stride = width * 3;
-  const scanlines = Buffer.alloc((stride + 1) * height);
-  for (let y = 0; y < height; y++) scanlines.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1); // filter 0
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(scanlines, { level: 9 })),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 9 });
+}
+
+/**
+ * The confusion-matrix image: one cell per (true class, predicted class) with its count, shaded by the share
+ * of its row (the true class's examples); rows are true classes, columns predicted ones, both in class order.
+ */
+export function drawConfusionMatrix(classes: readonly string[], confusion: readonly (readonly number[])[]): Raster {
+  const k = classes.length;
+  const names = classes.map((c) => c.toLowerCase().slice(0, 14));
+  const labelWidth = Math.max(...names.map((n) => textWidth(n)), textWidth('true')) + 16;
+  const cell = Math.max(44, Math.min(90, Math.floor(640 / Math.max(k, 1))));
+  const [left, top] = [labelWidth + 10, 60];
+  const raster = new Raster(left + k * cell + 20, top + k * cell + 50);
+  raster.text(left + (k * cell) / 2 - textWidth('predicted') / 2, 10, 'predicted', BLACK);
+  raster.text(10, top - 22, 'true', BLACK);
+  confusion.forEach((row, r) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    raster.text(left - 8 - textWidth(names[r]!), top + r * cell + cell / 2 - 7, names[r]!, BLACK);
+    row.forEach((count, c) => {
+      const share = total === 0 ? 0 : count / total;
+      const shade: Rgb = [Math.round(255 - share * 224), Math.round(255 - share * 136), Math.round(255 - share * 75)];
+      const [x, y] = [left + c * cell, top + r * cell];
+      raster.fill(x, y, x + cell - 2, y + cell - 2, shade);
+      const label = String(count);
+      raster.text(x + cell / 2 - textWidth(label) / 2, y + cell / 2 - 7, label, share > 0.6 ? WHITE : BLACK);
+    });
+  });
+  names.forEach((name, c) => {
+    const short = name.slice(0, Math.max(1, Math.floor(cell / 12) - 1));
+    raster.text(left + c * cell + cell / 2 - textWidth(short) / 2, top - 22, short, BLACK);
+  });
+  return raster;
+}
+
+/** The confusion-matrix PNG of a classification report. */
+export function confusionMatrixPng(report: { classes: readonly string[]; confusion: readonly (readonly number[])[] }): Buffer {
+  return encodePng(drawConfusionMatrix(report.classes, report.confusion));
 }
 
 /** The training-curve PNG of a run's epoch records. */

@@ -83,10 +83,15 @@ export function planResume(runDir: string, options: { force: boolean; warn(messa
 }
 
 /** The status summary.json records, or undefined when the run never wrote one (killed hard, or still running). */
-function summaryStatus(dir: string): string | undefined {
+export function summaryStatus(dir: string): string | undefined {
+  return readSummary(dir).status;
+}
+
+/** What a run's summary.json says of its end (empty when the run never wrote one, or it does not parse). */
+export function readSummary(dir: string): { status?: string; mlflow_run_id?: string | null } {
   try {
-    return (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { status?: string }).status;
+    return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { status?: string; mlflow_run_id?: string | null };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -17,14 +17,14 @@ import type { ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
 import { locatedAt } from '../errors.ts';
 import { createTracker } from '../tracking/tracker.ts';
+import { datasetInputs } from '../tracking/inputs.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
 import { configHash, gitInfo, runnerVersion } from './provenance.ts';
-import { RunFolder } from './run-folder.ts';
-import { classificationReport } from './report.ts';
-import { trainingCurvesPng, type EpochPoint } from './plot.ts';
+import { CLASSES_FILE, RunFolder } from './run-folder.ts';
+import { confusionMatrixPng, trainingCurvesPng, type EpochPoint } from './plot.ts';
 import type { RunFolderWriter } from '../data/types.ts';
 import { describeEmbedding } from '../../components/embedding/apply.ts';
 
@@ -64,6 +64,9 @@ export interface RunOutcome {
   backend: BackendReport;
   /** The metric that selected the kept epoch, when there was one. */
   monitor?: Monitor;
+  /** The run's MLflow run and its UI address, when tracked. */
+  mlflowRunId?: string;
+  mlflowRunUrl?: string;
   error?: unknown;
 }
 
@@ -145,6 +148,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       writeJson: (name, value) => folder.writeJson(name, value),
       info: (message) => progress.info(message),
     };
+    folder.writeJson(CLASSES_FILE, built.data.classes); // the model's output order, for runner predict and evaluate
     record?.beforeTraining?.(writer);
     let result: LoopResult | undefined;
     let failure: unknown;
@@ -157,6 +161,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     });
     const sampleSystem = config.tracking && config.tracking.system_metrics ? createSystemSampler() : undefined;
     let trainStarted = started;
+    let lastRecord: MetricRecord | undefined; // after training: the final record (test metrics of the kept model)
     try {
       await tracker.start({
         experiment: config.name,
@@ -171,6 +176,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         startTime: started,
         resume: resume && resent && { afterStep: resume.checkpoint.state.step, ...resent },
       });
+      if (built.data.dataset) tracker.inputs(datasetInputs(built.data.dataset));
       trainStarted = Date.now();
       result = await trainLoop(
         built.model,
@@ -194,6 +200,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
             if (sampleSystem && record.metrics.epoch_time_s !== undefined) Object.assign(record.metrics, sampleSystem());
             folder.appendMetrics(record);
             tracker.metrics(record);
+            lastRecord = record;
           },
           progress: (p) => progress.step(p),
           epochEnd: (record, { improved }) => {
@@ -207,12 +214,16 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         { mathRandom, scheduler, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
       );
       record?.afterTraining?.(writer, curve);
-      if (config.train.save_model && result.epochsCompleted > 0) await saveModel(built.model, folder.path('model'));
-      if (result.testPredictions) {
-        folder.writeJson(
-          'classification_report.json',
-          classificationReport(built.data.test.labels, result.testPredictions, built.data.classes),
-        );
+      if (config.train.save_model && result.epochsCompleted > 0) {
+        await saveModel(built.model, folder.path('model'));
+        if (result.status === 'FINISHED' && lastRecord) {
+          const { metrics, step, timestamp } = lastRecord;
+          tracker.loggedModel({ dir: folder.path('model'), name: config.name, modelType: config.model.type, metrics, step, timestamp });
+        }
+      }
+      if (result.testReport) {
+        folder.writeJson('classification_report.json', result.testReport);
+        writeFileSync(folder.path('confusion_matrix.png'), confusionMatrixPng(result.testReport));
       }
     } catch (error) {
       failure = error;
@@ -247,7 +258,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       mlflow_run_id: tracker.runId ?? null,
       error: failure ? { message: (failure as Error).message, exit_code: exitCodeOf(failure) } : undefined,
     });
-    await tracker.finish(status, failure);
+    const tracked = await tracker.finish(status, failure);
     return {
       status,
       runDir: folder.dir,
@@ -255,6 +266,8 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
       metrics: result?.final ?? {},
       backend,
       monitor: lifecycle.monitor,
+      mlflowRunId: tracked.runId,
+      mlflowRunUrl: tracked.runUrl,
       error: failure,
     };
   });

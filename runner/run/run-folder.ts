@@ -6,6 +6,9 @@ import { formatMetricsLine } from '../tracking/metrics-file.ts';
 import type { MetricRecord } from '../train/metrics.ts';
 import { writeOwner } from './owner.ts';
 
+/** The run folder's file that names the model's classes in output order (a JSON array). */
+export const CLASSES_FILE = 'classes.json';
+
 /** A new run id: sortable by time, unique enough for parallel trials (`20261129-101502-3fa9c2`). */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -86,7 +86,7 @@ export interface CallOptions {
 }
 
 interface RequestSpec extends CallOptions {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   /** Path under the server base, e.g. `/api/2.0/mlflow/runs/get`. */
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -98,6 +98,38 @@ interface RequestSpec extends CallOptions {
 
 const API = '/api/2.0/mlflow';
 const ARTIFACTS_API = '/api/2.0/mlflow-artifacts/artifacts';
+
+/** One dataset a run used, as runs/log-inputs takes it. */
+export interface DatasetInput {
+  /** mlflow.data.context: train, validation, test, eval. */
+  context: string;
+  name: string;
+  digest: string;
+  /** local, http, ... */
+  sourceType: string;
+  /** JSON text, e.g. {"uri": "/data/imdb"}. */
+  source: string;
+  /** JSON text. */
+  schema?: string;
+  /** JSON text, e.g. {"num_rows": 25000}. */
+  profile?: string;
+}
+
+/** An MLflow 3 logged model's info. */
+export interface LoggedModelInfo {
+  model_id: string;
+  experiment_id: string;
+  name: string;
+  artifact_uri: string;
+  status?: string;
+  source_run_id?: string;
+}
+
+/** A logged model with the metrics linked to it. */
+export interface LoggedModel {
+  info: LoggedModelInfo;
+  data?: { metrics?: Array<{ key: string; value: number; run_id?: string }> };
+}
 
 /** A small MLflow REST client over fetch: retries, limits, NaN/Inf, auth, proxied artifacts. */
 export class MlflowClient {
@@ -266,6 +298,71 @@ export class MlflowClient {
   /** Sets one tag (last write wins). */
   async setTag(runId: string, key: string, value: string, options?: CallOptions): Promise<void> {
     await this.#call({ ...options, method: 'POST', path: `${API}/runs/set-tag`, json: { run_id: runId, key, value } });
+  }
+
+  /** Records the datasets a run used (runs/log-inputs): the UI's Datasets column. */
+  async logInputs(runId: string, inputs: DatasetInput[], options?: CallOptions): Promise<void> {
+    const datasets = inputs.map((input) => ({
+      tags: [{ key: 'mlflow.data.context', value: input.context }],
+      dataset: {
+        name: input.name,
+        digest: input.digest,
+        source_type: input.sourceType,
+        source: input.source,
+        ...(input.schema !== undefined && { schema: input.schema }),
+        ...(input.profile !== undefined && { profile: input.profile }),
+      },
+    }));
+    await this.#call({ ...options, method: 'POST', path: `${API}/runs/log-inputs`, json: { run_id: runId, datasets } });
+  }
+
+  /** Creates an MLflow 3 logged model (status pending) from a run; an older server answers 404 (ENDPOINT_NOT_FOUND). */
+  async createLoggedModel(
+    spec: { experimentId: string; name: string; sourceRunId: string; modelType?: string },
+    options?: CallOptions,
+  ): Promise<LoggedModelInfo> {
+    const res = await this.#call<{ model: { info: LoggedModelInfo } }>({
+      ...options,
+      method: 'POST',
+      path: `${API}/logged-models`,
+      json: { experiment_id: spec.experimentId, name: spec.name, source_run_id: spec.sourceRunId, model_type: spec.modelType },
+    });
+    return res.model.info;
+  }
+
+  /** Marks a logged model ready (its files are uploaded) or failed. */
+  async finalizeLoggedModel(
+    modelId: string,
+    status: 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED',
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.#call({
+      ...options,
+      method: 'PATCH',
+      path: `${API}/logged-models/${encodeURIComponent(modelId)}`,
+      json: { model_id: modelId, status },
+    });
+  }
+
+  /** A logged model with its metrics. */
+  async getLoggedModel(modelId: string, options?: CallOptions): Promise<LoggedModel> {
+    const res = await this.#call<{ model: LoggedModel }>({
+      ...options,
+      method: 'GET',
+      path: `${API}/logged-models/${encodeURIComponent(modelId)}`,
+    });
+    return res.model;
+  }
+
+  /** The logged models of experiments. */
+  async searchLoggedModels(experimentIds: string[], options?: CallOptions): Promise<LoggedModel[]> {
+    const res = await this.#call<{ models?: LoggedModel[] }>({
+      ...options,
+      method: 'POST',
+      path: `${API}/logged-models/search`,
+      json: { experiment_ids: experimentIds },
+    });
+    return res.models ?? [];
   }
 
   /** Moves a run to MLflow's trash (lifecycle_stage deleted; restorable in the UI). */

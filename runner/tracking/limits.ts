@@ -20,6 +20,8 @@ export interface Metric {
   value: number;
   timestamp: number;
   step: number;
+  /** Links the point to an MLflow 3 logged model too. */
+  model_id?: string;
 }
 
 /** A key/value pair: a param or a tag. */

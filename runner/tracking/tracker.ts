@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { resolveConnection } from './auth.ts';
-import { MlflowClient, MlflowError, type RunInfo, type RunStatus } from './client.ts';
+import { MlflowClient, MlflowError, type DatasetInput, type LoggedModelInfo, type RunInfo, type RunStatus } from './client.ts';
 import { chunkBatch, LIMITS, type Batch, type Metric, truncateCodePoints } from './limits.ts';
 import { acquireLocalServer, defaultStoreDir, type LocalServerLease } from './local-store.ts';
 import { type MetricsRecord, recordToMetrics } from './metrics-file.ts';
@@ -85,6 +85,22 @@ export interface FinishResult {
   runUrl?: string;
 }
 
+/** A model folder to register as a logged model. */
+export interface LoggedModelSpec {
+  /** The model folder (model.json, weights.bin). */
+  dir: string;
+  name: string;
+  /** MLflow's model_type, e.g. the model component (textcnn). */
+  modelType?: string;
+  /**
+   * The metrics to link to the model, with the step and timestamp the run logged them at: the same points sent
+   * again with the model's id add nothing to the run's histories (MLflow drops a run's identical points).
+   */
+  metrics: Record<string, number>;
+  step: number;
+  timestamp: number;
+}
+
 /** Terminal statuses a run can end with. */
 export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -102,6 +118,15 @@ export interface Tracker {
   metrics(record: MetricsRecord): void;
   /** Queues a file or folder for upload (artifact path default: its path in the run folder, else its name). */
   artifact(localPath: string, artifactPath?: string): void;
+  /** Queues the datasets the run used (runs/log-inputs: the UI's Datasets column); sent once the run is open. */
+  inputs(datasets: DatasetInput[]): void;
+  /**
+   * Registers a model folder as the run's MLflow 3 logged model, with `metrics` linked to it; sent at finish()
+   * (after the run's artifacts). A server without the logged-model API keeps the model as a run artifact only.
+   */
+  loggedModel(model: LoggedModelSpec): void;
+  /** The logged model's id once MLflow has it. */
+  readonly loggedModelId: string | undefined;
   /**
    * Uploads the run folder, flushes the backlog (waiting at most `timeoutMs`, default flushTimeoutMs), sets status
    * and end time (and the error as the runner.error tag); says how to sync if MLflow did not get it all. Idempotent.
@@ -122,15 +147,24 @@ class DisabledTracker implements Tracker {
   readonly enabled = false;
   readonly runId = undefined;
   readonly runUrl = undefined;
+  readonly loggedModelId = undefined;
   async start(): Promise<void> {}
   metrics(): void {}
   artifact(): void {}
+  inputs(): void {}
+  loggedModel(): void {}
   async finish(status: EndStatus): Promise<FinishResult> {
     return { status, synced: false };
   }
 }
 
-type Step = { kind: 'open' | 'meta' | 'metrics' | 'artifact' | 'close'; run: () => Promise<void> };
+type Step = { kind: 'open' | 'meta' | 'inputs' | 'metrics' | 'artifact' | 'model' | 'close'; run: () => Promise<void> };
+
+/** A logged model on its way: created once (its id kept across retries), then its files, metrics and status. */
+interface PendingModel extends LoggedModelSpec {
+  info?: LoggedModelInfo;
+  files?: ArtifactFile[];
+}
 
 const TRACKER_RETRY: RetryPolicy = { retries: 2, baseDelayMs: 200, maxDelayMs: 1000 };
 const OFFLINE_BACKOFF: RetryPolicy = { retries: Infinity, baseDelayMs: 500, maxDelayMs: 5000 };
@@ -154,6 +188,9 @@ class MlflowTracker implements Tracker {
   #meta: Batch[] = [];
   #pending: Metric[] = [];
   #artifacts: ArtifactFile[] = [];
+  #inputs: DatasetInput[] = [];
+  #model: PendingModel | undefined;
+  #modelId: string | undefined;
   #closeUpdate: { status: EndStatus; endTime: number; error?: string } | undefined;
   #closing = false;
   #incomplete: string[] = [];
@@ -237,6 +274,21 @@ class MlflowTracker implements Tracker {
 
   get runUrl(): string | undefined {
     return this.#record?.run_url;
+  }
+
+  get loggedModelId(): string | undefined {
+    return this.#modelId;
+  }
+
+  inputs(datasets: DatasetInput[]): void {
+    if (!this.#record || this.#closing || this.#unavailable) return;
+    this.#inputs.push(...datasets);
+    this.#wake?.();
+  }
+
+  loggedModel(model: LoggedModelSpec): void {
+    if (!this.#record || this.#closing || this.#unavailable) return;
+    this.#model = { ...model, dir: resolve(this.#runDir, model.dir) };
   }
 
   #newClient(connection: ReturnType<typeof resolveConnection>): MlflowClient {
@@ -420,7 +472,13 @@ class MlflowTracker implements Tracker {
       this.#abort.abort(new Error('tracking stopped'));
       await this.#pump.catch(() => {});
     }
-    const leftover = this.#pending.length + this.#artifacts.length + this.#meta.length + (this.#closeUpdate ? 1 : 0);
+    const leftover =
+      this.#pending.length +
+      this.#artifacts.length +
+      this.#meta.length +
+      this.#inputs.length +
+      (this.#model ? 1 : 0) +
+      (this.#closeUpdate ? 1 : 0);
     const synced = !this.#unavailable && !!this.#run && leftover === 0 && this.#dropped === 0 && this.#incomplete.length === 0;
     record.synced = synced;
     this.#saveRecord();
@@ -501,6 +559,16 @@ class MlflowTracker implements Tracker {
         },
       };
     }
+    const inputs = this.#inputs;
+    if (inputs.length > 0) {
+      return {
+        kind: 'inputs',
+        run: async () => {
+          await client.logInputs(runId, inputs, { signal });
+          this.#inputs = this.#inputs.slice(inputs.length);
+        },
+      };
+    }
     const due = this.#closing || this.#pending.length >= LIMITS.metricsPerBatch || Date.now() - this.#lastSend >= this.#flushIntervalMs;
     if (this.#alreadySent.size > 0) this.#pending = this.#pending.filter((m) => !this.#alreadySent.has(`${m.key}|${m.step}`));
     if (this.#pending.length > 0 && due) {
@@ -528,6 +596,16 @@ class MlflowTracker implements Tracker {
         },
       };
     }
+    const model = this.#closing && this.#pending.length === 0 ? this.#model : undefined;
+    if (model) {
+      return {
+        kind: 'model',
+        run: async () => {
+          await this.#sendModel(client, this.#run!, model, signal);
+          this.#model = undefined;
+        },
+      };
+    }
     const close = this.#closing && this.#pending.length === 0 ? this.#closeUpdate : undefined;
     if (close) {
       return {
@@ -540,6 +618,38 @@ class MlflowTracker implements Tracker {
       };
     }
     return undefined;
+  }
+
+  /** Creates the logged model (once), uploads its files, links its metrics, marks it ready; an old server is told of once. */
+  async #sendModel(client: MlflowClient, run: RunInfo, model: PendingModel, signal: AbortSignal): Promise<void> {
+    if (!model.info) {
+      try {
+        model.info = await client.createLoggedModel(
+          { experimentId: run.experiment_id, name: model.name, sourceRunId: run.run_id, modelType: model.modelType },
+          { signal },
+        );
+      } catch (error) {
+        if (error instanceof MlflowError && (error.status === 404 || error.errorCode === 'ENDPOINT_NOT_FOUND')) {
+          this.#log(`MLflow at ${client.uri} has no logged-model API (MLflow < 3); the model is a run artifact only`);
+          return;
+        }
+        throw error;
+      }
+      model.files = artifactFiles(model.dir, '');
+    }
+    const info = model.info;
+    while (model.files!.length > 0) {
+      const file = model.files![0]!;
+      await client.uploadArtifact(info.artifact_uri, file.local, file.path, { signal });
+      model.files!.shift();
+    }
+    const metrics = recordToMetrics({ step: model.step, timestamp: model.timestamp, metrics: model.metrics }).map((m) => ({
+      ...m,
+      model_id: info.model_id,
+    }));
+    for (const chunk of chunkBatch({ metrics })) await client.logBatchChunk(run.run_id, chunk, { signal });
+    await client.finalizeLoggedModel(info.model_id, 'LOGGED_MODEL_READY', { signal });
+    this.#modelId = info.model_id;
   }
 
   /**
@@ -606,9 +716,12 @@ class MlflowTracker implements Tracker {
       this.#abort.abort(new Error('tracking stopped'));
       return;
     }
-    this.#log(`MLflow refused ${step.kind === 'meta' ? 'params/tags' : step.kind}: ${message}`);
-    this.#incomplete.push(`MLflow refused some ${step.kind === 'meta' ? 'params/tags' : step.kind}`);
-    if (step.kind === 'meta') {
+    const what = { meta: 'params/tags', inputs: 'the dataset inputs', model: 'the logged model' }[step.kind as string] ?? step.kind;
+    this.#log(`MLflow refused ${what}: ${message}`);
+    this.#incomplete.push(`MLflow refused some ${what}`);
+    if (step.kind === 'inputs') this.#inputs = [];
+    else if (step.kind === 'model') this.#model = undefined;
+    else if (step.kind === 'meta') {
       this.#meta.shift();
       if (this.#meta.length === 0) this.#opened.resolve();
     } else if (step.kind === 'metrics') {

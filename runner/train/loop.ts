@@ -4,6 +4,7 @@ import { indexRange, type BatchSource } from '../data/batches.ts';
 import type { PreparedData } from '../data/types.ts';
 import { assignStored, tensorsOf, type CheckpointStore, type LoadedCheckpoint, type NamedTensor } from './checkpoint.ts';
 import type { MetricRecord } from './metrics.ts';
+import { classificationReport, reportMetrics, type ClassificationReport } from './report.ts';
 import { variableOf, type GroupedOptimizer } from './optimizer.ts';
 import { seededRandom, shuffledIndices, type RandomStream } from './random.ts';
 import { ModelSelection, type Monitor, type SelectionState } from './selection.ts';
@@ -99,6 +100,8 @@ export interface LoopResult {
   lastEpoch: Record<string, number>;
   /** Predicted class per test example of the selected model. */
   testPredictions?: Int32Array;
+  /** The classification report of those predictions. */
+  testReport?: ClassificationReport;
   /** The epoch whose weights the model holds at the end, and the monitored value there (with a monitor). */
   selected?: { epoch: number; value: number; restored: boolean };
   /** Why training ended before `epochs` (early stopping). */
@@ -217,14 +220,19 @@ export async function trainLoop(
     };
     if (data.validation) {
       const val = evaluate(model, data.validation, numClasses, options.evalBatchSize);
-      Object.assign(metrics, { val_loss: val.loss, val_accuracy: val.accuracy });
+      Object.assign(metrics, { val_loss: val.loss, val_accuracy: val.accuracy, val_macro_f1: macroF1(data.validation, val, data.classes) });
     }
     lastTest = undefined;
     if (options.evalTestEveryEpoch) {
       lastTest = evaluate(model, data.test, numClasses, options.evalBatchSize);
-      Object.assign(metrics, { test_loss: lastTest.loss, test_accuracy: lastTest.accuracy });
+      Object.assign(metrics, {
+        test_loss: lastTest.loss,
+        test_accuracy: lastTest.accuracy,
+        test_macro_f1: macroF1(data.test, lastTest, data.classes),
+      });
     }
     Object.assign(metrics, {
+      epoch,
       examples_per_sec: epochExamples / trainSeconds,
       epoch_time_s: trainSeconds,
       eval_time_s: (performance.now() - evalStart) / 1000,
@@ -287,7 +295,8 @@ export async function trainLoop(
   // The test split, once, on the model that is kept (reused when that is the last epoch's, already evaluated).
   const finalStart = performance.now();
   const test = lastTest && !selected?.restored ? lastTest : evaluate(model, data.test, numClasses, options.evalBatchSize);
-  const final: Record<string, number> = { test_loss: test.loss, test_accuracy: test.accuracy };
+  const testReport = classificationReport(data.test.labels, test.predictions, data.classes);
+  const final: Record<string, number> = { test_loss: test.loss, test_accuracy: test.accuracy, ...reportMetrics(testReport, 'test_') };
   if (selected && options.monitor) {
     // The kept epoch's training and validation metrics as best_<name> (best_val_loss, best_val_accuracy, ...).
     const kept = history[selected.epoch - 1] ?? {};
@@ -303,6 +312,7 @@ export async function trainLoop(
     final: { ...lastOf(), ...final },
     lastEpoch: lastOf(),
     testPredictions: test.predictions,
+    testReport,
     selected,
     stoppedEarly,
   };
@@ -390,6 +400,11 @@ export function evaluate(model: tf.LayersModel, split: BatchSource, numClasses: 
     predictions.set(batchPredictions, start);
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count, predictions };
+}
+
+/** Macro-F1 of an evaluation of `split`. */
+function macroF1(split: BatchSource, evaluation: Evaluation, classes: string[]): number {
+  return classificationReport(split.labels, evaluation.predictions, classes).macro_f1;
 }
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {

@@ -11,17 +11,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts `node bin/runner.js ...args` in the project root; `onStart` may interact with the child. */
+/** Starts `node bin/runner.js ...args` in the project root (`input` on its stdin); `onStart` may interact with the child. */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void } = {},
+  options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void; input?: string | Uint8Array } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'runner.js'), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));

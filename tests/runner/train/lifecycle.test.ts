@@ -56,11 +56,16 @@ test('validation metrics every epoch; the test split once at the end, unless eva
   assert.equal(
     epochs.map((r) => Object.keys(r.metrics).filter((k) => /^(train|val|test)_/.test(k))),
     [
-      ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy'],
-      ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy'],
+      ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'val_macro_f1'],
+      ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'val_macro_f1'],
     ],
   );
+  assert.equal(
+    epochs.map((r) => r.metrics.epoch),
+    [1, 2],
+  );
   const final = records.at(-1)!;
+  assert.ok('test_macro_f1' in final.metrics && 'test_f1/neg' in final.metrics && 'test_precision/pos' in final.metrics);
   assert.ok('test_accuracy' in final.metrics && 'best_epoch' in final.metrics && 'best_val_loss' in final.metrics);
   assert.is(final.step, epochs.at(-1)!.step);
   assert.is(result.selected!.value, Math.min(...epochs.map((r) => r.metrics.val_loss!)));
