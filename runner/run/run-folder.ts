@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { formatMetricsLine } from '../tracking/metrics-file.ts';
 import type { MetricRecord } from '../train/metrics.ts';
-import { writeOwner } from './owner.ts';
+import { writeOwner } from '../owner.ts';
 
 /** A new run id: sortable by time, unique enough for parallel trials (`20261129-101502-3fa9c2`). */
 export function newRunId(now = new Date()): string {

@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { pidAlive } from '../run/owner.ts';
+import { pidAlive } from '../owner.ts';
 import { type MlflowServer, startMlflowServer } from './server.ts';
 
 /** The embedded store's folder for a run folder runs/<experiment>/<run-id>: runs/mlflow. */
