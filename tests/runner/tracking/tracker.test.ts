@@ -9,7 +9,8 @@ import { MlflowClient } from '../../../runner/tracking/client.ts';
 import { readRunRecord } from '../../../runner/tracking/run-record.ts';
 import { freePort, type MlflowServer, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { syncRunFolder } from '../../../runner/tracking/sync.ts';
-import { acquireLocalServer, advertiseServer } from '../../../runner/tracking/local-store.ts';
+import { acquireLocalServer, SERVER_REGISTRY_FILE } from '../../../runner/tracking/local-store.ts';
+import { runCli } from '../../helpers/cli.ts';
 import { createTracker, type CreateTrackerOptions } from '../../../runner/tracking/tracker.ts';
 import { uniqueName } from '../../helpers/mlflow.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
@@ -385,28 +386,45 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
   }
 });
 
-test('a `runner ui` server on the store is used as is: no start-up of its own, left running after the run', async () => {
-  const unadvertise = advertiseServer(ctx.server!);
+test('a `runner ui` on the store: its server is joined as is (no start-up of its own) and left running after the run', async () => {
+  const storeDir = join(ctx.tmp!, 'ui-store');
+  let resolveUri!: (uri: string) => void;
+  const uiUri = new Promise<string>((r) => (resolveUri = r));
+  let ui!: import('node:child_process').ChildProcess;
+  const uiDone = runCli(['ui', '--store', storeDir, '--port', String(await freePort())], {
+    onStart(child) {
+      ui = child;
+      let seen = '';
+      child.stdout!.on('data', (chunk) => {
+        seen += chunk;
+        const match = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
+        if (match) resolveUri(match[0]);
+      });
+    },
+  });
+  const uri = await Promise.race([uiUri, uiDone.then((r) => Promise.reject(new Error(`runner ui ended: ${r.stderr}`)))]);
   try {
     const runDir = runDirFor('with-ui');
     const logs: string[] = [];
-    const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir: ctx.storeDir });
+    const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir });
     const started = Date.now();
     await t.start({ params: SIM_CONFIG });
     assert.ok(Date.now() - started < 4000, `start() took ${Date.now() - started} ms`);
-    assert.is(new URL(t.runUrl!).origin, ctx.server!.uri);
+    assert.is(new URL(t.runUrl!).origin, uri);
     assert.ok(
       logs.some((l) => l.includes('using the MLflow server already serving this store')),
       logs.join('\n'),
     );
     await simulateRun(t, runDir, { steps: 30 });
     assert.is((await t.finish('FINISHED')).synced, true, logs.join('\n'));
-    assert.is(await client().health(), true, 'the UI server keeps running');
-    await assertHistoriesEqualFile(client(), t.runId!, runDir);
+    assert.is(await client(uri).health(), true, 'the UI server keeps running');
+    await assertHistoriesEqualFile(client(uri), t.runId!, runDir);
   } finally {
-    unadvertise();
+    ui.kill('SIGINT');
   }
-  assert.not.ok(existsSync(join(ctx.storeDir!, 'server.json')));
+  assert.is((await uiDone).code, 0);
+  assert.is(await client(uri).health(), false, 'runner ui, its last user, stopped it');
+  assert.not.ok(existsSync(join(storeDir, SERVER_REGISTRY_FILE)));
 });
 
 test('MLflow not installed: the run completes on disk, says how to install it, and sync uploads it later', async () => {
