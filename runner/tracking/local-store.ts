@@ -63,8 +63,11 @@ export interface ServeOptions {
 const LOCK_TIMEOUT_MS = 180_000;
 /** A lock file left empty (its process died between creating and writing it) is broken after this long. */
 const EMPTY_LOCK_STALE_MS = 10_000;
-/** How long a registered server that is alive gets to answer /health before it is taken for hung and replaced. */
-const HEALTH_WAIT_MS = 20_000;
+/**
+ * How long a registered server that is alive gets to answer /health before it is taken for hung and replaced (it
+ * may be busy with many runs, and this process's event loop may be held by a model being built).
+ */
+const HEALTH_WAIT_MS = 60_000;
 
 type Joined = { server: MlflowServer; adopted: boolean };
 const shared = new Map<string, { starting: Promise<Joined>; refs: number }>();
@@ -168,7 +171,7 @@ async function serving(registry: ServerRegistry): Promise<boolean> {
   while (pidAlive(registry.pid)) {
     if (await healthy(registry.uri)) return true;
     if (Date.now() > deadline) {
-      // Alive but not answering for 20 s: hung. Replace it; its users join the new one when their requests fail.
+      // Alive but not answering for a minute: hung. Replace it; its users join the new one when their requests fail.
       await stopProcessGroup(registry.pid, 2000);
       return false;
     }
