@@ -9,7 +9,7 @@ import { readRunRecord } from '../../runner/tracking/run-record.ts';
 import { freePort } from '../../runner/tracking/server.ts';
 import { assertHistoriesEqualFile } from '../runner/tracking/run-sim.ts';
 import { sweepFile, tinyExperimentYaml } from '../runner/sweep/fixture.ts';
-import { type CliResult, runCli } from './cli.ts';
+import { type CliResult, runCli, startUi } from './cli.ts';
 import { tempDir, writeTree } from './files.ts';
 
 /** Options of runLoad. */
@@ -68,26 +68,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const env = { MLFLOW_TRACKING_URI: '', MLFLOW_EXPERIMENT_NAME: '' }; // the local store
   const problems: string[] = [];
 
-  let ui: { done: Promise<CliResult>; uri: Promise<string | undefined>; stop: () => void } | undefined;
-  if (options.ui ?? true) {
-    let stop = () => {};
-    let resolveUri!: (uri: string | undefined) => void;
-    const uiUri = new Promise<string | undefined>((r) => (resolveUri = r));
-    const done = runCli(['ui', '--store', storeDir, '--port', String(await freePort())], {
-      env,
-      onStart(child) {
-        stop = () => child.kill('SIGINT');
-        let seen = '';
-        child.stdout!.on('data', (chunk) => {
-          seen += chunk;
-          const match = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
-          if (match) resolveUri(match[0]);
-        });
-      },
-    });
-    void done.then(() => resolveUri(undefined));
-    ui = { done, uri: uiUri, stop: () => stop() };
-  }
+  const ui = (options.ui ?? true) ? startUi(storeDir, await freePort(), env) : undefined;
   const started = performance.now();
   const work = [
     ...Array.from({ length: options.runs }, (_, i) => ({

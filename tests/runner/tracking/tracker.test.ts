@@ -10,7 +10,7 @@ import { readRunRecord } from '../../../runner/tracking/run-record.ts';
 import { freePort, type MlflowServer, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { syncRunFolder } from '../../../runner/tracking/sync.ts';
 import { acquireLocalServer, SERVER_REGISTRY_FILE } from '../../../runner/tracking/local-store.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { startUi } from '../../helpers/cli.ts';
 import { createTracker, type CreateTrackerOptions } from '../../../runner/tracking/tracker.ts';
 import { uniqueName } from '../../helpers/mlflow.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
@@ -388,21 +388,9 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
 
 test('a `runner ui` on the store: its server is joined as is (no start-up of its own) and left running after the run', async () => {
   const storeDir = join(ctx.tmp!, 'ui-store');
-  let resolveUri!: (uri: string) => void;
-  const uiUri = new Promise<string>((r) => (resolveUri = r));
-  let ui!: import('node:child_process').ChildProcess;
-  const uiDone = runCli(['ui', '--store', storeDir, '--port', String(await freePort())], {
-    onStart(child) {
-      ui = child;
-      let seen = '';
-      child.stdout!.on('data', (chunk) => {
-        seen += chunk;
-        const match = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
-        if (match) resolveUri(match[0]);
-      });
-    },
-  });
-  const uri = await Promise.race([uiUri, uiDone.then((r) => Promise.reject(new Error(`runner ui ended: ${r.stderr}`)))]);
+  const ui = startUi(storeDir, await freePort());
+  const uri = await ui.uri;
+  if (!uri) throw new Error(`runner ui ended: ${(await ui.done).stderr}`);
   try {
     const runDir = runDirFor('with-ui');
     const logs: string[] = [];
@@ -420,9 +408,9 @@ test('a `runner ui` on the store: its server is joined as is (no start-up of its
     assert.is(await client(uri).health(), true, 'the UI server keeps running');
     await assertHistoriesEqualFile(client(uri), t.runId!, runDir);
   } finally {
-    ui.kill('SIGINT');
+    ui.stop();
   }
-  assert.is((await uiDone).code, 0);
+  assert.is((await ui.done).code, 0);
   assert.is(await client(uri).health(), false, 'runner ui, its last user, stopped it');
   assert.not.ok(existsSync(join(storeDir, SERVER_REGISTRY_FILE)));
 });
