@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -413,6 +413,27 @@ test('a `runner ui` on the store: its server is joined as is (no start-up of its
   assert.is((await ui.done).code, 0);
   assert.is(await client(uri).health(), false, 'runner ui, its last user, stopped it');
   assert.not.ok(existsSync(join(storeDir, SERVER_REGISTRY_FILE)));
+});
+
+test("a local server that cannot start: training goes on, and the message quotes the end of that start's log", async () => {
+  const storeDir = join(ctx.tmp!, 'broken-store');
+  mkdirSync(storeDir, { recursive: true });
+  writeFileSync(join(storeDir, 'mlflow.db'), 'not a SQLite database\n'.repeat(100));
+  const runDir = runDirFor('broken-store');
+  const logs: string[] = [];
+  const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir });
+  await t.start({ params: SIM_CONFIG });
+  await simulateRun(t, runDir, { steps: 5 });
+  assert.is((await t.finish('FINISHED')).synced, false);
+  const said = logs.findIndex((l) => l.startsWith('the local MLflow server did not start (mlflow server exited'));
+  assert.ok(said >= 0, logs.join('\n'));
+  assert.match(logs[said]!, /The last lines of its log \(.*server\.log\):\)\. Training goes on/);
+  const tail = logs.slice(said + 1).filter((l) => l.startsWith('  '));
+  assert.ok(tail.length > 0 && tail.some((l) => /\w/.test(l)), `the log's last lines follow: ${logs.join('\n')}`);
+  assert.ok(
+    logs.some((l) => /runner sync /.test(l)),
+    logs.join('\n'),
+  );
 });
 
 test('MLflow not installed: the run completes on disk, says how to install it, and sync uploads it later', async () => {
