@@ -239,7 +239,8 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   }
 }
 
-function groupAlive(pid: number): boolean {
+/** True while any process of the process group `pid` exists. */
+export function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
     return true;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { acquireLocalServer, readRegistry, SERVER_LOCK_FILE, SERVER_REGISTRY_FILE } from '../../../runner/tracking/local-store.ts';
-import { startMlflowServer } from '../../../runner/tracking/server.ts';
+import { groupAlive, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { PROJECT_ROOT, tempDir } from '../../helpers/files.ts';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -17,8 +17,9 @@ interface User {
 }
 
 /** A real runner process using the store's server (tests/runner/tracking/store-user.ts) until its stdin is closed. */
-function storeUser(storeDir: string): User {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'tests/runner/tracking/store-user.ts'), storeDir], {
+function storeUser(storeDir: string, ending: 'release' | 'exit' = 'release'): User {
+  const script = join(PROJECT_ROOT, 'tests/runner/tracking/store-user.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, storeDir, ...(ending === 'exit' ? ['exit'] : [])], {
     cwd: PROJECT_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -89,6 +90,29 @@ test('users killed hard are dropped, and a lock left by a dead process is broken
   second.child.stdin!.end();
   assert.is(await second.ended, 0);
   assert.not.ok(await alive(uri), 'the last live user stopped it: the dead users were not counted');
+  assert.not.ok(existsSync(join(store, SERVER_REGISTRY_FILE)));
+  assert.not.ok(existsSync(join(store, SERVER_LOCK_FILE)));
+});
+
+test('processes that exit without releasing (a second Ctrl-C) leave the registry on their way out; the last one stops the server', async () => {
+  const store = join(tempDir(), 'mlflow');
+  const first = storeUser(store, 'exit');
+  const { uri, pid } = await first.joined;
+  const second = storeUser(store, 'exit');
+  assert.is((await second.joined).uri, uri);
+  second.child.stdin!.end();
+  assert.is(await second.ended, 130);
+  assert.equal(
+    readRegistry(store)!.users.map((u) => u.pid),
+    [first.child.pid],
+    'the one that exited took itself off',
+  );
+  assert.ok(await alive(uri));
+  first.child.stdin!.end();
+  assert.is(await first.ended, 130);
+  const deadline = Date.now() + 15_000;
+  while (groupAlive(pid) && Date.now() < deadline) await tick(200);
+  assert.not.ok(groupAlive(pid), 'the last one stopped the server as it exited');
   assert.not.ok(existsSync(join(store, SERVER_REGISTRY_FILE)));
   assert.not.ok(existsSync(join(store, SERVER_LOCK_FILE)));
 });
