@@ -111,7 +111,8 @@ export interface Tracker {
 
 /**
  * The tracker for a run: a no-op for `tracking: false`; else MLflow at tracking.uri / MLFLOW_TRACKING_URI, or the
- * embedded local store (its one shared `mlflow server`, joined or started here; finish() leaves it, and the last user stops it).
+ * embedded local store (its one shared `mlflow server`, joined or started here; finish() leaves it, and the last
+ * user stops it).
  */
 export function createTracker(options: CreateTrackerOptions): Tracker {
   if (options.tracking === false) return new DisabledTracker();
