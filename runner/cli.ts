@@ -26,7 +26,8 @@ Commands:
 ${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
 
 Global options: --help, --version, --debug (show stack traces of errors)
-Exit codes: 0 success, 1 the run failed, 2 bad input (config, data, command line), 130 interrupted.`;
+Exit codes: 0 success, 1 the run failed, 2 bad input (config, data, command line),
+130 interrupted (Ctrl-C), 143 stopped by SIGTERM.`;
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { Progress } from '../progress.ts';
 import { runExperiment, type RunOutcome } from '../run/run-experiment.ts';
 import { planResume, type ResumePlan } from '../run/resume.ts';
 import { hasSweep } from '../sweep/plan.ts';
-import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
+import { interruptedExitCode, withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
 import { errorJson, printJson, wantsJson, withJsonErrors } from './json-output.ts';
 import { withConfigLocations } from './config-errors.ts';
@@ -41,7 +41,7 @@ Options:
   --quiet              Only warnings and errors
   --debug              Show stack traces of errors
 
-Exit codes: 0 finished, 1 the run failed (e.g. the loss became NaN), 2 bad input, 130 interrupted.
+Exit codes: 0 finished, 1 the run failed (e.g. the loss became NaN), 2 bad input, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 Ctrl-C (or SIGTERM) stops after the current step; the run ends KILLED with its metrics on disk and a
 checkpoint of its last completed epoch in checkpoints/last (runner run --resume continues it).
 
@@ -79,10 +79,12 @@ async function runCommand(argv: string[]): Promise<number> {
   // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
   if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
   const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
+  let stop: AbortSignal | undefined;
   const outcome = await withInterrupts(
     (message) => progress.warn(message),
-    (signal) =>
-      withConfigLocations(loaded, () =>
+    (signal) => {
+      stop = signal;
+      return withConfigLocations(loaded, () =>
         runExperiment(loaded, {
           runsDir: resume?.runsDir ?? (values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir()),
           progress,
@@ -90,13 +92,14 @@ async function runCommand(argv: string[]): Promise<number> {
           signal,
           resume: resume?.point,
         }),
-      ),
+      );
+    },
   );
   if (values.json) printJson(runJson(outcome));
   if (outcome.status === 'DRY_RUN') return 0;
   if (outcome.status === 'KILLED') {
     progress.warn(`run ${outcome.runId} was interrupted; everything up to the last step is in ${outcome.runDir}`);
-    return KILLED_EXIT_CODE;
+    return interruptedExitCode(stop);
   }
   if (outcome.status === 'FAILED') {
     progress.warn(`run ${outcome.runId} failed: ${(outcome.error as Error).message}\n(run folder: ${outcome.runDir})`);

@@ -14,7 +14,7 @@ import { runWorker } from '../sweep/worker.ts';
 import type { Command } from './command.ts';
 import { printJson, wantsJson, withJsonErrors } from './json-output.ts';
 import { defaultRunsDir } from './run.ts';
-import { KILLED_EXIT_CODE, withInterrupts } from './interrupts.ts';
+import { interruptedExitCode, withInterrupts } from './interrupts.ts';
 
 /** `runner sweep`: runs every trial of a config's sweep block (or one, or prints a job array for them). */
 export const command: Command = {
@@ -50,7 +50,7 @@ Options:
 Parallel trials on the native backend get cores / max_parallel TensorFlow threads each (TF_NUM_INTRAOP_THREADS,
 TF_NUM_INTEROP_THREADS=1; set them yourself to override).
 Ctrl-C stops every trial after its current step; the trials and the parent end KILLED.
-Exit codes: 0 every trial finished, 1 a trial failed or was killed, 2 bad input, 130 interrupted.
+Exit codes: 0 every trial finished, 1 a trial failed or was killed, 2 bad input, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 
 Examples:
   runner sweep sweep.yaml --dry-run
@@ -94,16 +94,18 @@ async function sweepCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const only = trialIndex(values.trial, plan);
-  const outcome = await withSweepInterrupts((signal) =>
-    runSweep(plan, {
+  let stop: AbortSignal | undefined;
+  const outcome = await withSweepInterrupts((signal) => {
+    stop = signal;
+    return runSweep(plan, {
       runsDir,
       only,
       rerun: values.rerun ?? false,
       quiet: values.quiet ?? false,
       signal,
       sourceName: `runner sweep ${displayPath(process.cwd(), plan.file)}`,
-    }),
-  );
+    });
+  });
   const failures = outcome.trials.filter(
     (t) => (only === undefined || t.trial.index === only) && (t.state === 'failed' || t.state === 'killed'),
   );
@@ -144,7 +146,7 @@ async function sweepCommand(argv: string[]): Promise<number> {
       })),
     });
   }
-  if (outcome.status === 'KILLED') return KILLED_EXIT_CODE;
+  if (outcome.status === 'KILLED') return interruptedExitCode(stop);
   return outcome.status === 'FINISHED' ? 0 : 1;
 }
 

@@ -4,7 +4,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { CheckpointError, CheckpointStore } from '../train/checkpoint.ts';
 import type { TrainingState } from '../train/loop.ts';
-import { describeOwner, ownerState, readOwner } from './owner.ts';
+import { describeOwner, ownerState, readOwner } from '../owner.ts';
 import { configHash } from './provenance.ts';
 import type { ResumePoint, RunCheckpointInfo } from './run-experiment.ts';
 

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { resolveConnection } from '../tracking/auth.ts';
 import { MlflowClient, MlflowError, type Run, type RunStatus } from '../tracking/client.ts';
 import { LIMITS, truncateCodePoints, type KeyValue, type Metric } from '../tracking/limits.ts';
-import { acquireLocalServer, advertiseServer, type LocalServerLease } from '../tracking/local-store.ts';
+import { acquireLocalServer, type LocalServerLease } from '../tracking/local-store.ts';
 import { sleep } from '../tracking/retry.ts';
 import type { TrackingTarget } from '../tracking/run-record.ts';
 import { standardTags } from '../tracking/run-tags.ts';
@@ -101,15 +101,13 @@ export async function openRecords(plan: SweepPlan, options: RecordsOptions): Pro
     uri = lease.server.uri;
     env = {}; // a local server takes no credentials
   }
-  // Trials use this server for the local store (as they use runner ui's) instead of each starting one.
-  const unadvertise = lease && !lease.adopted ? advertiseServer(lease.server) : undefined;
+  // Trials join this server for the local store (it is registered there) instead of each starting one.
   try {
     const client = new MlflowClient(resolveConnection(uri, env));
-    const records = new MlflowRecords(plan, options, client, lease, unadvertise);
+    const records = new MlflowRecords(plan, options, client, lease);
     await records.open();
     return records;
   } catch (error) {
-    unadvertise?.();
     await lease?.release();
     if (error instanceof MlflowError && error.retryable) {
       options.log(`${error.message}: the sweep goes on without a parent run; finished trials are found in the run folders`);
@@ -130,8 +128,6 @@ class MlflowRecords implements SweepRecords {
     readonly options: RecordsOptions,
     readonly client: MlflowClient,
     readonly lease: LocalServerLease | undefined,
-    /** Stops telling trials about the local server this sweep started. */
-    readonly unadvertise: (() => void) | undefined,
   ) {}
 
   get parentRunId(): string | undefined {
@@ -321,7 +317,6 @@ class MlflowRecords implements SweepRecords {
   }
 
   async close(): Promise<void> {
-    this.unadvertise?.();
     await this.lease?.release();
   }
 }

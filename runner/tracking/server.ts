@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ export interface MlflowServer {
   readonly storeDir: string;
   /** Process id of the server's process group leader. */
   readonly pid: number;
-  /** The server's own log (stdout and stderr). */
+  /** The server's own log (stdout and stderr), appended to after a line naming the runner process that started it. */
   readonly logFile: string;
   /** Resolves with the exit code (or signal name) when the server process ends, for whatever reason. */
   readonly exited: Promise<number | string | null>;
@@ -70,7 +70,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-const live = new Set<ChildProcess>();
+const live = new Map<number, ChildProcess>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -78,8 +78,13 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // A runner that dies (or simply exits) must not leave its MLflow server behind.
   process.on('exit', () => {
-    for (const child of live) killGroup(child.pid, 'SIGTERM');
+    for (const pid of live.keys()) killGroup(pid, 'SIGTERM');
   });
+}
+
+/** Leaves `server` running when this process exits: its lifetime is managed elsewhere (the local store's registry). */
+export function spareOnExit(server: MlflowServer): void {
+  live.delete(server.pid);
 }
 
 /**
@@ -115,7 +120,9 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
   const artifacts = join(storeDir, 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const logFile = join(storeDir, 'server.log');
-  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+  // Each start appends below a line of its own, and its errors quote the log from that line on.
+  appendFileSync(logFile, `--- ${new Date().toISOString()} runner process ${process.pid} starts mlflow server on port ${port} ---\n`);
+  const logStart = statSync(logFile).size;
   const logFd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -147,23 +154,23 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     closeSync(logFd);
   }
   child.unref();
-  live.add(child);
+  const pid = child.pid ?? -1;
+  if (pid > 0) live.set(pid, child);
   installExitHook();
   let exitInfo: number | string | null | undefined;
   const exited = new Promise<number | string | null>((resolveExit) => {
     child.on('exit', (code, signal) => {
       exitInfo = code ?? signal;
-      live.delete(child);
+      live.delete(pid);
       resolveExit(exitInfo);
     });
     child.on('error', (error) => {
       exitInfo = error.message;
-      live.delete(child);
+      live.delete(pid);
       resolveExit(exitInfo);
     });
   });
   const uri = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const pid = child.pid ?? -1;
   const stop = async (graceMs = 10_000) => {
     child.ref(); // keep this process alive until the server is gone
     if (exitInfo === undefined) {
@@ -178,8 +185,7 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
       await exited;
     }
     // The CLI process may end before its uvicorn child: wait for the whole group.
-    for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100);
-    if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+    await stopProcessGroup(pid, 5000);
   };
   const kill = async () => {
     child.ref();
@@ -192,7 +198,7 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
     if (exitInfo !== undefined) {
       const log = readLogTail(logFile, logStart);
       if (/address already in use|Errno 98/i.test(log)) throw new PortTakenError(`port ${port} is taken`);
-      throw new Error(`mlflow server exited (${exitInfo}) before it was ready. Its log (${logFile}) ends with:\n${log}`);
+      throw new Error(`mlflow server exited (${exitInfo}) before it was ready. The last lines of its log (${logFile}):\n${log}`);
     }
     try {
       const res = await fetch(`${uri}/health`, { signal: AbortSignal.timeout(2000) });
@@ -210,7 +216,21 @@ async function startOnce(bin: string, options: StartServerOptions, port: number)
   return { uri, host, port, storeDir, pid, logFile, exited, stop, kill };
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+/**
+ * Stops the process group of `pid` (a server started by this or another runner process): SIGTERM, SIGKILL after
+ * `graceMs`; resolves once the whole group is gone.
+ */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+  killGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (!groupAlive(pid)) return;
+  killGroup(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && groupAlive(pid); i++) await sleep(100);
+}
+
+/** Sends `signal` to the process group of `pid`, if it still exists. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid || pid <= 0) return;
   try {
     process.kill(-pid, signal);
@@ -219,7 +239,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function groupAlive(pid: number): boolean {
+/** True while any process of the process group `pid` exists. */
+export function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
     return true;
@@ -230,9 +251,9 @@ function groupAlive(pid: number): boolean {
 
 function readLogTail(file: string, from: number): string {
   try {
-    const text = readFileSync(file).subarray(from).toString('utf8');
-    return text.trim().split('\n').slice(-15).join('\n');
-  } catch {
-    return '(no log)';
+    const text = readFileSync(file).subarray(from).toString('utf8').trim();
+    return text ? text.split('\n').slice(-15).join('\n') : '(nothing: the server wrote no output before it ended)';
+  } catch (error) {
+    return `(the log cannot be read: ${(error as Error).message})`;
   }
 }

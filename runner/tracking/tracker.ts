@@ -136,7 +136,8 @@ export interface Tracker {
 
 /**
  * The tracker for a run: a no-op for `tracking: false`; else MLflow at tracking.uri / MLFLOW_TRACKING_URI, or the
- * embedded local store (a `mlflow server` started here, on a free loopback port, stopped by finish()).
+ * embedded local store (its one shared `mlflow server`, joined or started here; finish() leaves it, and the last
+ * user stops it).
  */
 export function createTracker(options: CreateTrackerOptions): Tracker {
   if (options.tracking === false) return new DisabledTracker();
@@ -183,6 +184,8 @@ class MlflowTracker implements Tracker {
   #lease: LocalServerLease | undefined;
   /** Why MLflow cannot be used at all in this run (no retries), e.g. MLflow not installed. */
   #unavailable: string | undefined;
+  /** The lines that explain #unavailable (the end of a server's log), printed once. */
+  #unavailableDetail: string[] = [];
   #record: RunRecord | undefined;
   #run: RunInfo | undefined;
   #meta: Batch[] = [];
@@ -233,10 +236,12 @@ class MlflowTracker implements Tracker {
       this.#connecting = this.#useLocalServer().then(
         () => {},
         (error: unknown) => {
+          const [first, ...detail] = (error as Error).message.split('\n');
           this.#unavailable =
             error instanceof MlflowNotInstalledError
               ? `MLflow is not installed, so this run was not sent to the local store. Install it with ${INSTALL_HINT}`
-              : `the local MLflow server did not start (${(error as Error).message.split('\n')[0]})`;
+              : `the local MLflow server did not start (${first})`;
+          if (!(error instanceof MlflowNotInstalledError)) this.#unavailableDetail = detail;
         },
       );
     }
@@ -246,7 +251,8 @@ class MlflowTracker implements Tracker {
   async #useLocalServer(): Promise<void> {
     const lease = await acquireLocalServer(this.#storeDir!);
     this.#lease = lease;
-    if (lease.adopted) this.#log(`using the MLflow server already serving this store (\`runner ui\` or a sweep) at ${lease.server.uri}`);
+    if (lease.adopted)
+      this.#log(`using the MLflow server already serving this store (another run's, a sweep's or \`runner ui\`'s) at ${lease.server.uri}`);
     this.#localDead = false;
     this.#client = this.#newClient(resolveConnection(lease.server.uri, {}));
     void lease.server.exited.then(() => {
@@ -366,6 +372,7 @@ class MlflowTracker implements Tracker {
     await this.#connecting;
     if (this.#unavailable) {
       this.#log(`${this.#unavailable}. Training goes on; everything is kept in ${this.#displayDir()}.`);
+      for (const line of this.#unavailableDetail) this.#log(`  ${line}`);
       return;
     }
     this.#pump = this.#runPump();
@@ -383,7 +390,7 @@ class MlflowTracker implements Tracker {
           this.#target.kind !== 'local'
             ? ''
             : this.#lease?.adopted
-              ? ' (local store, served by a long-lived server: `runner ui` or a sweep)'
+              ? ' (local store, on the server it shares with other runs, sweeps and `runner ui`)'
               : ' (local store; live while this run lasts, later with `runner ui`)';
         this.#log(`run ${this.#run?.run_id} in experiment "${experiment}": ${this.#record.run_url}${where}`);
       } else

@@ -61,3 +61,31 @@ export function interruptAfterMetrics(
     });
   });
 }
+
+/** A `runner ui` process: the address it printed (undefined if it ended first), its end, and Ctrl-C for it. */
+export interface UiProcess {
+  uri: Promise<string | undefined>;
+  done: Promise<CliResult>;
+  stop(): void;
+}
+
+/** Starts `runner ui --store <storeDir> --port <port>` (the local store's UI) and watches for its address. */
+export function startUi(storeDir: string, port: number, env?: NodeJS.ProcessEnv): UiProcess {
+  let stop = () => {};
+  let resolveUri!: (uri: string | undefined) => void;
+  const uri = new Promise<string | undefined>((r) => (resolveUri = r));
+  const done = runCli(['ui', '--store', storeDir, '--port', String(port)], {
+    env,
+    onStart(child) {
+      stop = () => child.kill('SIGINT');
+      let seen = '';
+      child.stdout!.on('data', (chunk) => {
+        seen += chunk;
+        const match = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
+        if (match) resolveUri(match[0]);
+      });
+    },
+  });
+  void done.then(() => resolveUri(undefined));
+  return { uri, done, stop: () => stop() };
+}

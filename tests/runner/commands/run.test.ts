@@ -130,22 +130,27 @@ test('validation problems found while building are located at their config key (
   assert.match(folder.stderr, `${positionOf(missing, 'nope')} error data.dataset.validation_split: The 'nope' split folder`);
 });
 
-test('Ctrl-C: the run ends KILLED with exit 130 and its metrics on disk', async () => {
-  const runsDir = tempDir();
-  let interrupted: Promise<boolean> = Promise.resolve(false);
-  const result = await runCli(
-    ['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'train.epochs=500', '--set', 'tracking=false'],
-    {
-      onStart: (child) => (interrupted = interruptAfterMetrics(child, runsDir, 'quickstart')),
-    },
-  );
-  assert.ok(await interrupted, 'never saw metrics');
-  assert.is(result.code, 130, result.stderr);
-  const runDir = onlyRunDir(runsDir, 'quickstart');
-  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
-  assert.is(summary.status, 'KILLED');
-  assert.ok(readMetrics(runDir).length >= 3);
-});
+for (const [signal, code, who] of [
+  ['SIGINT', 130, 'Ctrl-C'],
+  ['SIGTERM', 143, 'SIGTERM (kill, Kubernetes)'],
+] as const) {
+  test(`${who}: the run ends KILLED with exit ${code} and its metrics on disk`, async () => {
+    const runsDir = tempDir();
+    let interrupted: Promise<boolean> = Promise.resolve(false);
+    const result = await runCli(
+      ['run', 'configs/quickstart.yaml', '--runs-dir', runsDir, '--set', 'train.epochs=500', '--set', 'tracking=false'],
+      {
+        onStart: (child) => (interrupted = interruptAfterMetrics(child, runsDir, 'quickstart', 3, signal)),
+      },
+    );
+    assert.ok(await interrupted, 'never saw metrics');
+    assert.is(result.code, code, result.stderr);
+    const runDir = onlyRunDir(runsDir, 'quickstart');
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    assert.is(summary.status, 'KILLED');
+    assert.ok(readMetrics(runDir).length >= 3);
+  });
+}
 
 test('runner validate: ok and invalid files, exit code 2 when any is invalid', async () => {
   const ok = await runCli(['validate', 'configs/quickstart.yaml']);

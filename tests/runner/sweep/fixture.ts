@@ -11,8 +11,8 @@ import { uniqueName } from '../../helpers/mlflow.ts';
 export interface SweepFileOptions {
   /** Experiment name (also the MLflow experiment). */
   name: string;
-  /** MLflow server; false turns tracking off. */
-  uri: string | false;
+  /** MLflow server; false turns tracking off; undefined tracks to the local store under the runs folder. */
+  uri: string | false | undefined;
   /** The sweep block, as YAML lines indented by two spaces (without `sweep:`). */
   sweep: string;
   /** The train section (flow mapping). */
@@ -22,7 +22,7 @@ export interface SweepFileOptions {
 }
 
 /** An experiment on the sentence fixture (a tiny TextCNN) as YAML; `train` is the train section (flow mapping). */
-export function tinyExperimentYaml(options: { name: string; uri: string | false; train?: string; lr?: string }): string {
+export function tinyExperimentYaml(options: { name: string; uri: string | false | undefined; train?: string; lr?: string }): string {
   return `name: ${options.name}
 seed: 3
 data:
@@ -32,8 +32,7 @@ data:
 model: {type: textcnn, embed_size: 8, kernel_sizes: [2], num_channels: [4]}
 optimizer: {type: adam, lr: ${options.lr ?? '0.01'}}
 train: ${options.train ?? '{epochs: 1, log_every_steps: 5}'}
-tracking: ${options.uri === false ? 'false' : `{uri: ${JSON.stringify(options.uri)}}`}
-`;
+${options.uri === undefined ? '' : `tracking: ${options.uri === false ? 'false' : `{uri: ${JSON.stringify(options.uri)}}`}\n`}`;
 }
 
 /** Writes a sweep config on the sentence fixture (a tiny TextCNN) into `dir`; returns its path. */

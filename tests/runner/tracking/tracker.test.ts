@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -9,7 +9,8 @@ import { MlflowClient } from '../../../runner/tracking/client.ts';
 import { readRunRecord } from '../../../runner/tracking/run-record.ts';
 import { freePort, type MlflowServer, startMlflowServer } from '../../../runner/tracking/server.ts';
 import { syncRunFolder } from '../../../runner/tracking/sync.ts';
-import { acquireLocalServer, advertiseServer } from '../../../runner/tracking/local-store.ts';
+import { acquireLocalServer, SERVER_REGISTRY_FILE } from '../../../runner/tracking/local-store.ts';
+import { startUi } from '../../helpers/cli.ts';
 import { createTracker, type CreateTrackerOptions } from '../../../runner/tracking/tracker.ts';
 import { uniqueName } from '../../helpers/mlflow.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
@@ -385,28 +386,54 @@ test('no URI anywhere: the embedded local store under runs/mlflow, its server st
   }
 });
 
-test('a `runner ui` server on the store is used as is: no start-up of its own, left running after the run', async () => {
-  const unadvertise = advertiseServer(ctx.server!);
+test('a `runner ui` on the store: its server is joined as is (no start-up of its own) and left running after the run', async () => {
+  const storeDir = join(ctx.tmp!, 'ui-store');
+  const ui = startUi(storeDir, await freePort());
+  const uri = await ui.uri;
+  if (!uri) throw new Error(`runner ui ended: ${(await ui.done).stderr}`);
   try {
     const runDir = runDirFor('with-ui');
     const logs: string[] = [];
-    const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir: ctx.storeDir });
+    const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir });
     const started = Date.now();
     await t.start({ params: SIM_CONFIG });
     assert.ok(Date.now() - started < 4000, `start() took ${Date.now() - started} ms`);
-    assert.is(new URL(t.runUrl!).origin, ctx.server!.uri);
+    assert.is(new URL(t.runUrl!).origin, uri);
     assert.ok(
       logs.some((l) => l.includes('using the MLflow server already serving this store')),
       logs.join('\n'),
     );
     await simulateRun(t, runDir, { steps: 30 });
     assert.is((await t.finish('FINISHED')).synced, true, logs.join('\n'));
-    assert.is(await client().health(), true, 'the UI server keeps running');
-    await assertHistoriesEqualFile(client(), t.runId!, runDir);
+    assert.is(await client(uri).health(), true, 'the UI server keeps running');
+    await assertHistoriesEqualFile(client(uri), t.runId!, runDir);
   } finally {
-    unadvertise();
+    ui.stop();
   }
-  assert.not.ok(existsSync(join(ctx.storeDir!, 'server.json')));
+  assert.is((await ui.done).code, 0);
+  assert.is(await client(uri).health(), false, 'runner ui, its last user, stopped it');
+  assert.not.ok(existsSync(join(storeDir, SERVER_REGISTRY_FILE)));
+});
+
+test("a local server that cannot start: training goes on, and the message quotes the end of that start's log", async () => {
+  const storeDir = join(ctx.tmp!, 'broken-store');
+  mkdirSync(storeDir, { recursive: true });
+  writeFileSync(join(storeDir, 'mlflow.db'), 'not a SQLite database\n'.repeat(100));
+  const runDir = runDirFor('broken-store');
+  const logs: string[] = [];
+  const t = tracker(runDir, { logs, tracking: undefined, env: {}, storeDir });
+  await t.start({ params: SIM_CONFIG });
+  await simulateRun(t, runDir, { steps: 5 });
+  assert.is((await t.finish('FINISHED')).synced, false);
+  const said = logs.findIndex((l) => l.startsWith('the local MLflow server did not start (mlflow server exited'));
+  assert.ok(said >= 0, logs.join('\n'));
+  assert.match(logs[said]!, /The last lines of its log \(.*server\.log\):\)\. Training goes on/);
+  const tail = logs.slice(said + 1).filter((l) => l.startsWith('  '));
+  assert.ok(tail.length > 0 && tail.some((l) => /\w/.test(l)), `the log's last lines follow: ${logs.join('\n')}`);
+  assert.ok(
+    logs.some((l) => /runner sync /.test(l)),
+    logs.join('\n'),
+  );
 });
 
 test('MLflow not installed: the run completes on disk, says how to install it, and sync uploads it later', async () => {

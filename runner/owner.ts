@@ -1,4 +1,7 @@
-/** The process that owns a run folder (or a sweep folder) while it runs, and whether that process still lives. */
+/**
+ * The process that owns a run folder (or a sweep folder, or a lock) while it runs, and whether that process still
+ * lives. Below every layer: tracking, run and sweep all use it.
+ */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
