@@ -61,7 +61,6 @@ if (!(Number.isInteger(STEPS) && STEPS >= 1 && Number.isInteger(ROUNDS) && ROUND
 const QUIET_LOAD = 1.5;
 const GOAL_PERCENT = 2;
 const GOAL_RESUME_S = 5;
-// The checkpoint groups of runner/train/loop.ts (checkpointTensors): model weights, then optimizer slots.
 
 const load = (): string =>
   loadavg()
@@ -259,7 +258,7 @@ async function measure(built: BuiltExperiment, buildS: number, mathRandom: Rando
   });
   console.log(
     `warm-up: ${(warm.stepS * 1000).toFixed(0)} ms/step over 2 steps; first checkpoint ${mb(first.bytes)} in ${saved.length} tensors ` +
-      `(${weights.length} weights, ${tensors.length - weights.length} optimizer slots): save ${secs(first.saveS)} s, ` +
+      `(${weights.length} weights, ${saved.length - weights.length} optimizer slots): save ${secs(first.saveS)} s, ` +
       `copy ${(first.copyS * 1000).toFixed(1)} ms, load ${secs(first.loadS)} s, assign ${secs(first.assignS)} s + first use ${secs(first.uploadS)} s; read back identical`,
   );
 
