@@ -574,8 +574,9 @@ class MlflowTracker implements Tracker {
           try {
             await client.logInputs(runId, inputs, { signal });
           } catch (error) {
-            // Runs started together register the same dataset at once and the store lets one of them win (seen once
-            // in 24 runs of bench/shared-store); a second try finds the dataset there and only links it.
+            // Runs started together may register the same dataset at once, and the store lets one of them win (a
+            // refusal seen once in 24 runs of bench/shared-store, cause not confirmed); a second try finds the
+            // dataset there and only links it.
             if (!(error instanceof MlflowError) || error.retryable) throw error;
             await sleep(250 + Math.random() * 500, signal);
             await client.logInputs(runId, inputs, { signal });
