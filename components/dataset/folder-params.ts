@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigKeyError } from '../../runner/errors.ts';
+import { ConfigKeyError } from '../../runner/config/issues.ts';
 
 /** The params of datasets laid out as `<split>/<class>/<file>`: split folder names and the class order. */
 export const folderSplitParams = {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigKeyError, locatedAt, UserError } from '../../runner/errors.ts';
+import { ConfigKeyError, locatedAt } from '../../runner/config/issues.ts';
+import { UserError } from '../../runner/errors.ts';
 import type { TextDataset, TextSplit } from '../../runner/data/types.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,10 +1,9 @@
 import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
 import { ConfigError } from '../config/issues.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { ConfigKeyError } from '../errors.ts';
 
 /**
- * Runs `body`, turning config issues found while building (ConfigError, ConfigKeyError) into
+ * Runs `body`, turning config issues found while building (ConfigError, ConfigKeyError among them) into
  * located diagnostics.
  */
 export async function withConfigLocations<T>(loaded: LoadedConfig, body: () => Promise<T>): Promise<T> {
@@ -12,9 +11,6 @@ export async function withConfigLocations<T>(loaded: LoadedConfig, body: () => P
     return await body();
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigDiagnosticsError(loaded.locate(error.issues));
-    if (error instanceof ConfigKeyError) {
-      throw new ConfigDiagnosticsError(loaded.locate([{ path: error.path, message: error.message, hint: error.hint }]));
-    }
     throw error;
   }
 }

@@ -31,3 +31,42 @@ export function formatPath(path: ConfigPath): string {
   for (const key of path) text += typeof key === 'number' ? `[${key}]` : text === '' ? key : `.${key}`;
   return text === '' ? '(top level)' : text;
 }
+
+/**
+ * Bad input that belongs to one config key (e.g. `data.validation.fraction`): a ConfigError of one issue, which the
+ * CLI prints as a located diagnostic (file:line:col, the key's path, a code frame) like schema errors.
+ */
+export class ConfigKeyError extends ConfigError {
+  override name = 'ConfigKeyError';
+  constructor(
+    /** Keys and list indices from the config's root (or from a component's params, until `within` prefixes it). */
+    readonly path: ConfigPath,
+    message: string,
+    /** What would be right, when we can tell. */
+    readonly hint?: string,
+  ) {
+    super([{ path, message, hint }]);
+    this.message = message;
+  }
+
+  /** The same problem with `prefix` put before its path (a component's params → the config key holding the component). */
+  within(prefix: ConfigPath): ConfigKeyError {
+    const error = new ConfigKeyError([...prefix, ...this.path], this.message, this.hint);
+    error.stack = this.stack;
+    return error;
+  }
+}
+
+/** Runs `body`; a UserError it throws (not already tied to a key) becomes a ConfigKeyError at `path`. */
+export async function locatedAt<T>(path: ConfigPath, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UserError && !(error instanceof ConfigError)) {
+      const located = new ConfigKeyError(path, error.message);
+      located.stack = error.stack;
+      throw located;
+    }
+    throw error;
+  }
+}

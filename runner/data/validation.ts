@@ -1,4 +1,4 @@
-import { ConfigKeyError } from '../errors.ts';
+import { ConfigKeyError } from '../config/issues.ts';
 import { seededRandom, shuffledIndices } from '../train/random.ts';
 import { indexRange } from './batches.ts';
 import type { Dataset, ImageSplit, TextSplit } from './types.ts';

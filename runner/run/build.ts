@@ -13,7 +13,8 @@ import {
 } from '../../components/embedding/apply.ts';
 import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
 import { withoutNestedSlots, type ComponentConfig, type ExperimentConfig } from '../config/schema.ts';
-import { ConfigKeyError, UserError } from '../errors.ts';
+import { ConfigKeyError } from '../config/issues.ts';
+import { UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
 import { imageBatchSources } from '../data/image-pipeline.ts';
 import { encodeTextDataset, textBatchSources } from '../data/text-pipeline.ts';

@@ -15,7 +15,7 @@ import { buildExperiment, runScheduler, describeBuilt, describeSplits, disposeBu
 import type { LrScheduler } from '../train/schedule.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
-import { locatedAt } from '../errors.ts';
+import { locatedAt } from '../config/issues.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { datasetInputs } from '../tracking/inputs.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
@@ -211,7 +211,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
           message: (line) => progress.info(line),
           shouldStop: () => options.signal?.aborted ?? false,
         },
-        { mathRandom, scheduler, checkpoints, checkpointExtra: () => ({ ...checkpointInfo() }), resume: resume?.checkpoint },
+        { mathRandom, scheduler, checkpoints, checkpointExtra: checkpointInfo, resume: resume?.checkpoint },
       );
       record?.afterTraining?.(writer, curve);
       if (config.train.save_model && result.epochsCompleted > 0) {

@@ -27,20 +27,21 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-/** A tensor read back from a checkpoint (values copied out of the file). */
-export interface StoredTensor {
+/** What a checkpoint records of each tensor besides its values. */
+interface TensorMeta {
   group: string;
   name: string;
   shape: number[];
   dtype: 'float32' | 'int32';
+}
+
+/** A tensor read back from a checkpoint (values copied out of the file). */
+export interface StoredTensor extends TensorMeta {
   values: Float32Array | Int32Array;
 }
 
-interface TensorEntry {
-  group: string;
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
+/** A tensor's entry in checkpoint.json: where its bytes lie in tensors.bin. */
+interface TensorEntry extends TensorMeta {
   offset: number;
   bytes: number;
 }

@@ -37,7 +37,7 @@ export interface LoopParts {
   /** Where checkpoints go (`last` after every epoch, `best` when the monitor improves); none: best weights kept in memory. */
   checkpoints?: CheckpointStore;
   /** More JSON kept in every checkpoint (the run's MLflow ids, config hash). */
-  checkpointExtra?(): Record<string, unknown>;
+  checkpointExtra?(): unknown;
   /** A checkpoint to continue from (exact resume). */
   resume?: LoadedCheckpoint<TrainingState>;
 }
@@ -62,7 +62,7 @@ export interface TrainingState {
   selection: SelectionState;
   /** Metrics of the completed epochs, for the curves and the summary. */
   epochs: Array<Record<string, number>>;
-  extra?: Record<string, unknown>;
+  extra?: unknown;
 }
 
 /** Where the loop is, for progress displays. */

@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import { ConfigKeyError } from '../../runner/errors.ts';
+import { ConfigKeyError } from '../../runner/config/issues.ts';
 
 /** Checks that `body` throws (or rejects with) a ConfigKeyError at `path` whose message matches `pattern`. */
 export async function rejectsAtKey(body: () => unknown, path: (string | number)[], pattern: RegExp): Promise<void> {
