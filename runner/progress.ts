@@ -42,7 +42,7 @@ export class Progress {
     const bar = '█'.repeat(done) + '░'.repeat(width - done);
     const line =
       `epoch ${p.epoch}/${p.epochs} ${bar} ${p.stepInEpoch}/${p.stepsInEpoch}` +
-      ` loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(3)} ${p.examplesPerSecond.toFixed(0)} ex/s ETA ${formatSeconds(p.etaSeconds)}`;
+      ` loss ${fixed(p.loss, 4)} acc ${fixed(p.accuracy, 3)} ${p.examplesPerSecond.toFixed(0)} ex/s ETA ${formatSeconds(p.etaSeconds)}`;
     this.out.write('\r\u001b[2K' + line);
     this.drawn = true;
   }
@@ -65,6 +65,11 @@ export class Progress {
     if (this.drawn) this.out.write('\r\u001b[2K');
     this.drawn = false;
   }
+}
+
+/** `value` with `digits` decimals, or '-' before there is one. */
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
 }
 
 function formatSeconds(seconds: number): string {

@@ -71,7 +71,9 @@ export interface StepProgress {
   epochs: number;
   stepInEpoch: number;
   stepsInEpoch: number;
+  /** The epoch's mean training loss as of the last read from the device (NaN before the first). */
   loss: number;
+  /** The epoch's training accuracy as of the last read from the device (NaN before the first). */
   accuracy: number;
   examplesPerSecond: number;
   /** Seconds until the epoch's last step, from the pace so far. */
@@ -159,6 +161,7 @@ export async function trainLoop(
     disposeAll(bestInMemory.tensors);
     return { status: 'KILLED', steps: step, epochsCompleted, final: lastOf(), lastEpoch: lastOf() };
   };
+  const pending = new PendingSteps();
   let stoppedEarly: LoopResult['stoppedEarly'];
   let lastTest: Evaluation | undefined;
   for (let epoch = epochsCompleted + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
@@ -168,35 +171,53 @@ export async function trainLoop(
     const epochStart = performance.now();
     let [epochLoss, epochCorrect, epochExamples] = [0, 0, 0];
     let [windowLoss, windowCorrect, windowExamples] = [0, 0, 0];
-    for (let s = 0; s < stepsInEpoch; s++) {
-      if (events.shouldStop?.()) return killed();
-      const batch = order.subarray(s * options.batchSize, Math.min((s + 1) * options.batchSize, data.train.count));
-      const { loss, correct } = trainStep(model, optimizer, variables, data.train, batch, numClasses);
-      step++;
-      if (!Number.isFinite(loss)) {
-        disposeAll(bestInMemory.tensors);
-        throw new RunFailedError(
-          `The training loss became ${loss} at step ${step} (epoch ${epoch}, batch ${s + 1}); stopping. Try a lower learning rate.`,
-        );
+    let dispatched = 0;
+    // Losses and hits stay on the device until a log record or the epoch's end needs them: no host sync per step.
+    const read = (): void => {
+      for (const { loss, correct, size, step: at, batchInEpoch } of pending.read()) {
+        if (!Number.isFinite(loss)) {
+          pending.dispose();
+          disposeAll(bestInMemory.tensors);
+          throw new RunFailedError(
+            `The training loss became ${loss} at step ${at} (epoch ${epoch}, batch ${batchInEpoch}); stopping. Try a lower learning rate.`,
+          );
+        }
+        epochLoss += loss * size;
+        epochCorrect += correct;
+        epochExamples += size;
+        windowLoss += loss * size;
+        windowCorrect += correct;
+        windowExamples += size;
       }
-      epochLoss += loss * batch.length;
-      epochCorrect += correct;
-      epochExamples += batch.length;
-      windowLoss += loss * batch.length;
-      windowCorrect += correct;
-      windowExamples += batch.length;
+    };
+    for (let s = 0; s < stepsInEpoch; s++) {
+      if (events.shouldStop?.()) {
+        pending.dispose();
+        return killed();
+      }
+      const batch = order.subarray(s * options.batchSize, Math.min((s + 1) * options.batchSize, data.train.count));
+      step++;
+      dispatched += batch.length;
+      pending.push(trainStep(model, optimizer, variables, data.train, batch, numClasses), {
+        size: batch.length,
+        step,
+        batchInEpoch: s + 1,
+      });
+      const logNow = step % options.logEverySteps === 0;
+      if (logNow || s === stepsInEpoch - 1) read();
       const seconds = (performance.now() - epochStart) / 1000;
+      const stepsDone = s + 1;
       events.progress?.({
         epoch,
         epochs: options.epochs,
-        stepInEpoch: s + 1,
+        stepInEpoch: stepsDone,
         stepsInEpoch,
         loss: epochLoss / epochExamples,
         accuracy: epochCorrect / epochExamples,
-        examplesPerSecond: epochExamples / seconds,
-        etaSeconds: (seconds / (s + 1)) * (stepsInEpoch - s - 1),
+        examplesPerSecond: dispatched / seconds,
+        etaSeconds: (seconds / stepsDone) * (stepsInEpoch - stepsDone),
       });
-      if (step % options.logEverySteps === 0) {
+      if (logNow) {
         events.metrics({
           step,
           epoch,
@@ -348,7 +369,7 @@ export function restoreCheckpointTensors(checkpoint: LoadedCheckpoint<unknown>, 
   );
 }
 
-/** One optimisation step on the rows `batch` of the training tensors; returns its mean loss and hits. */
+/** One optimisation step on the rows `batch` of the training tensors; returns its mean loss and hits, still on the device. */
 function trainStep(
   model: tf.LayersModel,
   optimizer: GroupedOptimizer,
@@ -356,7 +377,7 @@ function trainStep(
   source: BatchSource,
   batch: Int32Array,
   numClasses: number,
-): { loss: number; correct: number } {
+): StepTensors {
   let correct: tf.Scalar | undefined;
   const loss = tf.tidy(() => {
     const { x, y } = source.batch(batch, true);
@@ -368,11 +389,50 @@ function trainStep(
     optimizer.apply(grads);
     return value;
   });
-  try {
-    return { loss: loss.dataSync()[0]!, correct: correct!.dataSync()[0]! };
-  } finally {
-    loss.dispose();
-    correct?.dispose();
+  return { loss, correct: correct! };
+}
+
+/** A step's mean loss and number of correct predictions, as device scalars. */
+interface StepTensors {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
+
+/** Where a pending step sits in training, for messages. */
+interface StepPlace {
+  size: number;
+  step: number;
+  batchInEpoch: number;
+}
+
+/** Steps whose loss and hits are still on the device; `read` fetches them all in one transfer. */
+class PendingSteps {
+  #steps: Array<StepTensors & StepPlace> = [];
+
+  /** Takes ownership of a step's tensors. */
+  push(tensors: StepTensors, place: StepPlace): void {
+    this.#steps.push({ ...tensors, ...place });
+  }
+
+  /** The pending steps' values in step order (one read from the device), releasing their tensors. */
+  read(): Array<StepPlace & { loss: number; correct: number }> {
+    if (this.#steps.length === 0) return [];
+    const steps = this.#steps;
+    const values = tf.tidy(() => tf.stack(steps.flatMap((s) => [s.loss, s.correct])).dataSync());
+    this.dispose();
+    return steps.map(({ size, step, batchInEpoch }, i) => ({
+      size,
+      step,
+      batchInEpoch,
+      loss: values[2 * i]!,
+      correct: values[2 * i + 1]!,
+    }));
+  }
+
+  /** Releases the pending tensors unread. */
+  dispose(): void {
+    for (const s of this.#steps) tf.dispose([s.loss, s.correct]);
+    this.#steps = [];
   }
 }
 
@@ -380,26 +440,31 @@ function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
 }
 
-/** Mean loss, accuracy and predictions of `model` on a split, in batches, without training behaviour. */
+/** Mean loss, accuracy and predictions of `model` on a split, in batches, without training behaviour (two reads from the device). */
 export function evaluate(model: tf.LayersModel, split: BatchSource, numClasses: number, batchSize: number): Evaluation {
-  const predictions = new Int32Array(split.count);
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < split.count; start += batchSize) {
-    const end = Math.min(start + batchSize, split.count);
-    const [batchLoss, batchCorrect, batchPredictions] = tf.tidy(() => {
-      const { x, y } = split.batch(indexRange(start, end), false);
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, undefined, tf.Reduction.SUM);
-      const predicted = tf.argMax(logits, 1);
-      const hits = tf.sum(tf.cast(tf.equal(predicted, y), 'int32'));
-      return [loss.dataSync()[0]!, hits.dataSync()[0]!, predicted.dataSync() as Int32Array] as const;
-    });
-    lossSum += batchLoss;
-    correct += batchCorrect;
-    predictions.set(batchPredictions, start);
+  const sums: tf.Tensor[] = []; // per batch: [summed loss, correct predictions]
+  const predicted: tf.Tensor[] = [];
+  try {
+    for (let start = 0; start < split.count; start += batchSize) {
+      const end = Math.min(start + batchSize, split.count);
+      const [batchSums, classes] = tf.tidy(() => {
+        const { x, y } = split.batch(indexRange(start, end), false);
+        const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+        const classes = tf.argMax(logits, 1);
+        return [tf.stack([loss, tf.sum(tf.cast(tf.equal(classes, y), 'float32'))]), classes];
+      });
+      sums.push(batchSums);
+      predicted.push(classes);
+    }
+    if (predicted.length === 0) return { loss: NaN, accuracy: NaN, predictions: new Int32Array(0) };
+    const [batchSums, predictions] = tf.tidy(() => [tf.stack(sums).dataSync(), tf.concat(predicted).dataSync() as Int32Array]);
+    let [lossSum, correct] = [0, 0];
+    for (let i = 0; i < batchSums.length; i += 2) [lossSum, correct] = [lossSum + batchSums[i]!, correct + batchSums[i + 1]!];
+    return { loss: lossSum / split.count, accuracy: correct / split.count, predictions };
+  } finally {
+    tf.dispose([...sums, ...predicted]);
   }
-  return { loss: lossSum / split.count, accuracy: correct / split.count, predictions };
 }
 
 /** Macro-F1 of an evaluation of `split`. */
