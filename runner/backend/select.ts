@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { cudaLibraryDirs, gpuModels, missingCudaLibraries, missingFromLibraryPath, nvidiaDriver } from './cuda.ts';
 import { fixFor, loadAddon, locate, oneDnnEnabled, SETUP_COMMAND } from './native.ts';
 import type { NativeLayout, NativePackage, NativeProblem } from './native.ts';
+import { installFusedTrainingKernels } from './fused-training.ts';
 import { patchTensorFlow221Kernels } from './tf221.ts';
 import type { NativeBackend } from './tf221.ts';
 
@@ -50,16 +51,20 @@ let chosen: { device: Device; report: Promise<BackendReport> } | undefined;
 export async function selectBackend(device: Device, options: SelectOptions = {}): Promise<BackendReport> {
   if (chosen === undefined) {
     chosen = { device, report: choose(device, options.warn ?? ((m) => console.warn(m)), options.resolveFrom) };
-    chosen.report.catch(() => { chosen = undefined; });
+    chosen.report.catch(() => {
+      chosen = undefined;
+    });
     return chosen.report;
   }
   const first = chosen;
   const report = await first.report;
-  const conflict = (device === 'gpu' && report.kind !== 'native-gpu')
-    || (device === 'cpu' && report.package === GPU && report.kind === 'native-gpu');
+  const conflict =
+    (device === 'gpu' && report.kind !== 'native-gpu') || (device === 'cpu' && report.package === GPU && report.kind === 'native-gpu');
   if (conflict) {
-    throw new Error(`selectBackend('${device}') after selectBackend('${first.device}') chose ${describeBackend(report)}: `
-      + 'a process selects its backend once');
+    throw new Error(
+      `selectBackend('${device}') after selectBackend('${first.device}') chose ${describeBackend(report)}: ` +
+        'a process selects its backend once',
+    );
   }
   if (tf.getBackend() !== report.tfBackend) await tf.setBackend(report.tfBackend); // switched since
   return report;
@@ -68,8 +73,11 @@ export async function selectBackend(device: Device, options: SelectOptions = {})
 /** One line for logs, e.g. "native CPU (@tensorflow/tfjs-node, TensorFlow 2.21.0, oneDNN on)". */
 export function describeBackend(r: BackendReport): string {
   if (r.kind === 'pure-js') {
-    return `pure JS ('${r.tfBackend}' backend, about 100x slower than native)`
-      + (r.fallbackReason ? `: ${r.fallbackReason}` : '') + (r.fix ? `; fix: ${r.fix}` : '');
+    return (
+      `pure JS ('${r.tfBackend}' backend, about 100x slower than native)` +
+      (r.fallbackReason ? `: ${r.fallbackReason}` : '') +
+      (r.fix ? `; fix: ${r.fix}` : '')
+    );
   }
   const parts = [r.package, `TensorFlow ${r.tensorflowVersion ?? '?'}`];
   if (r.gpus?.length) parts.push(`GPU: ${r.gpus.join(', ')}`);
@@ -96,17 +104,22 @@ async function choose(device: Device, warn: (message: string) => void, from?: st
   await tf.setBackend('cpu');
   await tf.ready();
   const report: BackendReport = {
-    kind: 'pure-js', tfBackend: tf.getBackend(), package: '@tensorflow/tfjs',
-    fallbackReason: cpuProblem.reason, fix: cpuProblem.fix,
+    kind: 'pure-js',
+    tfBackend: tf.getBackend(),
+    package: '@tensorflow/tfjs',
+    fallbackReason: cpuProblem.reason,
+    fix: cpuProblem.fix,
   };
-  warn([
-    '',
-    '*** WARNING: TensorFlow\'s native backend did not load; training runs on the pure-JavaScript',
-    '*** backend, about 100x slower.',
-    `*** Why: ${cpuProblem.reason}`,
-    `*** Fix: ${cpuProblem.fix}`,
-    '',
-  ].join('\n'));
+  warn(
+    [
+      '',
+      "*** WARNING: TensorFlow's native backend did not load; training runs on the pure-JavaScript",
+      '*** backend, about 100x slower.',
+      `*** Why: ${cpuProblem.reason}`,
+      `*** Fix: ${cpuProblem.fix}`,
+      '',
+    ].join('\n'),
+  );
   return report;
 }
 
@@ -114,13 +127,17 @@ async function choose(device: Device, warn: (message: string) => void, from?: st
 async function tryGpu(device: Device, from?: string): Promise<BackendReport | { problem: NativeProblem | undefined }> {
   const strict = device === 'gpu';
   const refuse = (p: NativeProblem): { problem: NativeProblem } => {
-    if (strict) throw new UserError(`device: gpu was asked for, but no usable GPU was found: ${p.reason}. Fix: ${p.fix}, or use device: auto / cpu.`);
+    if (strict)
+      throw new UserError(`device: gpu was asked for, but no usable GPU was found: ${p.reason}. Fix: ${p.fix}, or use device: auto / cpu.`);
     return { problem: p };
   };
   const driver = nvidiaDriver();
   if (driver === undefined) {
     // The usual CPU-only machine: not worth a fallback note in auto mode.
-    const p = { reason: 'no NVIDIA driver is loaded (no /proc/driver/nvidia/version)', fix: 'install an NVIDIA driver for CUDA 12 or newer' };
+    const p = {
+      reason: 'no NVIDIA driver is loaded (no /proc/driver/nvidia/version)',
+      fix: 'install an NVIDIA driver for CUDA 12 or newer',
+    };
     return strict ? refuse(p) : { problem: undefined };
   }
   const gpu = locate(GPU, from);
@@ -136,8 +153,9 @@ async function tryGpu(device: Device, from?: string): Promise<BackendReport | { 
   const missing = missingFromLibraryPath(dirs);
   if (missing.length > 0) {
     return refuse({
-      reason: `the CUDA libraries are not on LD_LIBRARY_PATH (missing ${missing.length} folders, e.g. ${missing[0]}); `
-        + 'TensorFlow opens them by name, so the path must be set before Node starts',
+      reason:
+        `the CUDA libraries are not on LD_LIBRARY_PATH (missing ${missing.length} folders, e.g. ${missing[0]}); ` +
+        'TensorFlow opens them by name, so the path must be set before Node starts',
       fix: 'start the runner through bin/runner.js (npx runner / npm run runner), which sets it',
     });
   }
@@ -159,6 +177,7 @@ async function importNative(layout: NativeLayout): Promise<BackendReport> {
   await import(pathToFileURL(layout.entry).href);
   if (tf.getBackend() !== 'tensorflow') await tf.setBackend('tensorflow');
   patchTensorFlow221Kernels();
+  installFusedTrainingKernels();
   const backend = tf.backend() as unknown as NativeBackend;
   const onGpu = backend.isUsingGpuDevice;
   return {
