@@ -1,7 +1,7 @@
 import { ConfigDiagnosticsError, formatDiagnostics } from './config/diagnostics.ts';
 import { UserError, exitCodeOf } from './errors.ts';
 import { closestName } from './registry.ts';
-import { runnerVersion } from './run/provenance.ts';
+import { runnerVersion } from './common/provenance.ts';
 import { useColor } from './terminal.ts';
 import type { Command } from './commands/command.ts';
 import { command as components } from './commands/components.ts';

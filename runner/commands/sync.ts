@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
 import { UserError } from '../errors.ts';
 import { MlflowError } from '../tracking/client.ts';
-import { describeOwner } from '../owner.ts';
+import { describeOwner } from '../common/owner.ts';
 import { closeDeadSweep, looksLikeSweepDir } from '../sweep/orphan.ts';
 import { type LeftRunning, looksLikeRunDir, StillRunningError, syncRunFolder } from '../tracking/sync.ts';
 import type { Command } from './command.ts';

@@ -22,7 +22,7 @@ import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
-import { configHash, gitInfo, runnerVersion } from './provenance.ts';
+import { configHash, gitInfo, runnerVersion } from '../common/provenance.ts';
 import { CLASSES_FILE, RunFolder } from './run-folder.ts';
 import { confusionMatrixPng, trainingCurvesPng, type EpochPoint } from './plot.ts';
 import type { RunFolderWriter } from '../data/types.ts';

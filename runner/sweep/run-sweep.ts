@@ -1,7 +1,7 @@
 /** Runs a planned sweep: finds what already finished, runs the rest as processes, records everything under one parent run. */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../owner.ts';
+import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../common/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import type { Device } from '../backend/select.ts';
 import { gpuModels } from '../backend/cuda.ts';

@@ -1,5 +1,5 @@
 /** What is known about each trial while a sweep runs, and the tables made from it. */
-import type { MetricDefinition } from './schema.ts';
+import type { MetricDefinition } from '../config/sweep-schema.ts';
 import type { PlannedRun } from './plan.ts';
 import { formatDuration, formatMetric, formatTable, markdownTable, truncate } from './table.ts';
 

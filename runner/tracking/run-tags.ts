@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { gitInfo, runnerVersion } from '../run/provenance.ts';
+import { gitInfo, runnerVersion } from '../common/provenance.ts';
 import { PROJECT_ROOT } from './server.ts';
 
 /** Tag names the runner sets besides MLflow's own `mlflow.*` tags. */

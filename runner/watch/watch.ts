@@ -9,7 +9,7 @@ import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics
 import type { ConfigOverride } from '../config/load.ts';
 import { flattenLeaves } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
-import { writeOwner } from '../owner.ts';
+import { writeOwner } from '../common/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import { changeLine, counts } from '../sweep/display.ts';
 import { displayPath } from '../sweep/emit.ts';

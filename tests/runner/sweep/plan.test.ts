@@ -7,7 +7,7 @@ import { trialIndex } from '../../../runner/commands/sweep.ts';
 import { ConfigDiagnosticsError, formatDiagnostics } from '../../../runner/config/diagnostics.ts';
 import { loadConfig, parseSetOption } from '../../../runner/config/load.ts';
 import { UserError } from '../../../runner/errors.ts';
-import { configHash } from '../../../runner/run/provenance.ts';
+import { configHash } from '../../../runner/common/provenance.ts';
 import { planTable } from '../../../runner/sweep/display.ts';
 import { emitKubernetes, emitSlurm, emitWarnings, jobName } from '../../../runner/sweep/emit.ts';
 import { SweepFolder } from '../../../runner/sweep/folder.ts';
