@@ -13,13 +13,11 @@ import { formatMetric } from '../sweep/table.ts';
 import { runWorker } from '../sweep/worker.ts';
 import type { Command } from './command.ts';
 import { printJson, wantsJson, withJsonErrors } from './json-output.ts';
-import { defaultRunsDir } from './run.ts';
-import { interruptedExitCode, withInterrupts } from './interrupts.ts';
+import { defaultRunsDir } from '../run/run-config.ts';
+import { interruptedExitCode, withInterrupts } from '../common/interrupts.ts';
 
 /** `runner sweep`: runs every trial of a config's sweep block (or one, or prints a job array for them). */
 export const command: Command = {
-  name: 'sweep',
-  summary: 'Run every trial of a config with a sweep: block, resumable and in parallel (or one trial, or a job array).',
   help: `Usage: runner sweep <config.yaml> [options]
 
 Expands the config's sweep: block (matrix and/or random search, docs/SWEEPS.md), loads and validates every

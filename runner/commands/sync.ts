@@ -10,8 +10,6 @@ import type { Command } from './command.ts';
 
 /** `runner sync`: uploads run folders to MLflow, idempotently. */
 export const command: Command = {
-  name: 'sync',
-  summary: 'Upload run folders to MLflow (what a run could not send); running it twice sends nothing twice.',
   help: `Usage: runner sync <run-folder | experiment-folder | sweep-folder>... [--uri <mlflow-uri>] [--local]
 
 Uploads everything of each run folder (runs/<experiment>/<run-id>) to MLflow: the run itself

@@ -138,7 +138,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       prewarm: options.prewarm ?? only === undefined,
       metric: plan.metric.name,
       processEnv: (spawnIndex, device) => trialProcessEnv(maxParallel, spawnIndex, device, env),
-      jobEnv: () => records.jobEnv(),
+      parentRunId: () => records.parentRunId,
       onChange: refresh,
       onTrialEnd: (progress) => records.trialEnded(progress),
       log,

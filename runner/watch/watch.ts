@@ -96,7 +96,7 @@ class WatchSession {
       keepWarm: true,
       metric: 'test_accuracy',
       processEnv: (spawnIndex, device) => trialProcessEnv(this.#maxParallel, spawnIndex, device, options.env ?? process.env),
-      jobEnv: (progress) => this.#entryOf.get(progress)!.records.jobEnv(),
+      parentRunId: (progress) => this.#entryOf.get(progress)!.records.parentRunId,
       onChange: () => this.#onChange(),
       onTrialEnd: (progress) => this.#entryOf.get(progress)!.records.trialEnded(progress),
       log: (line) => this.#status.print(`watch: ${line}`),
