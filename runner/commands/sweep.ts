@@ -7,6 +7,7 @@ import { counts, planTable, validTrials } from '../sweep/display.ts';
 import { displayPath, emitKubernetes, emitSlurm, emitWarnings } from '../sweep/emit.ts';
 import { planSweep, type SweepPlan } from '../sweep/plan.ts';
 import { RUNNER_BIN } from '../sweep/pool.ts';
+import { PROJECT_ROOT } from '../tracking/server.ts';
 import { runSweep } from '../sweep/run-sweep.ts';
 import { finalMetric, leaderboardTable } from '../sweep/state.ts';
 import { formatMetric } from '../sweep/table.ts';
@@ -190,6 +191,7 @@ function emit(plan: SweepPlan, kind: string, options: { file: string; runsDir: s
   const emitOptions = {
     configFile: options.file,
     cwd: process.cwd(),
+    root: PROJECT_ROOT,
     runsDir: options.runsDir,
     bin: RUNNER_BIN,
     image: options.image,
