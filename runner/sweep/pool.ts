@@ -209,6 +209,7 @@ export class TrialPool {
       mlflowRunId: undefined,
       exit: undefined,
       error: undefined,
+      stopped: undefined,
       logFile: folder.logFile(item.trial),
       pid: worker.child.pid,
     } satisfies Partial<TrialProgress>);
@@ -386,6 +387,7 @@ export class TrialPool {
     if (item.state === 'failed')
       item.error =
         end?.error?.message ?? `its process ended with ${exit.signal ?? `exit code ${exit.code}`} before its run could report how it ended`;
+    if (worker.stopRequested) item.stopped = true;
     if (item.state === 'killed' && !worker.stopRequested)
       item.error = `its process was stopped from outside (${exit.signal ?? `exit code ${exit.code}`})`;
     if ((item.state === 'failed' || (item.state === 'killed' && !worker.stopRequested)) && this.#options.failFast && !this.#stopping) {
