@@ -25,7 +25,9 @@ export function sourceFiles(root: string, dirs: string[]): string[] {
 
 /** The relative imports of one file (type-only imports included: they still tie the layers together). */
 export function importsOf(root: string, file: string): ImportEdge[] {
-  const text = readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(join(root, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const edges: ImportEdge[] = [];
   const add = (spec: string, dynamic: boolean) => {
     if (!spec.startsWith('.')) return;

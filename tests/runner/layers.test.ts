@@ -31,7 +31,10 @@ test('the cycle finder finds a cycle and only cycles', () => {
 
 test('no import cycle among the runner and component sources (static or dynamic)', () => {
   const cycles = findCycles(edges);
-  assert.equal(cycles.map((c) => c.join(' -> ')), []);
+  assert.equal(
+    cycles.map((c) => c.join(' -> ')),
+    [],
+  );
 });
 
 test('no module imports a higher layer (lower layers < run < sweep < watch < commands < cli)', () => {
@@ -41,7 +44,10 @@ test('no module imports a higher layer (lower layers < run < sweep < watch < com
 
 test('runner --version and --help load no command module', () => {
   const cli = edges.filter((e) => e.from === 'runner/cli.ts' && !e.dynamic).map((e) => e.to);
-  assert.equal(cli.filter((to) => /^runner\/commands\/(?!index\.ts)/.test(to)), []);
+  assert.equal(
+    cli.filter((to) => /^runner\/commands\/(?!index\.ts)/.test(to)),
+    [],
+  );
   const table = edges.filter((e) => e.from === 'runner/commands/index.ts' && !e.dynamic).map((e) => e.to);
   assert.equal(table, ['runner/commands/command.ts']); // its Command type only
 });
