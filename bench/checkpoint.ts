@@ -31,7 +31,7 @@ import { loadConfig } from '../runner/config/load.ts';
 import type { BatchSource } from '../runner/data/batches.ts';
 import type { PreparedData } from '../runner/data/types.ts';
 import { buildExperiment, disposeBuilt, runScheduler, type BuiltExperiment } from '../runner/run/build.ts';
-import { configHash } from '../runner/run/provenance.ts';
+import { configHash } from '../runner/common/provenance.ts';
 import type { RunCheckpointInfo } from '../runner/run/run-experiment.ts';
 import { CheckpointStore, type LoadedCheckpoint, type NamedTensor } from '../runner/train/checkpoint.ts';
 import {

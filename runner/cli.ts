@@ -1,22 +1,14 @@
-import { ConfigDiagnosticsError, formatDiagnostics } from './config/diagnostics.ts';
+/**
+ * The `runner` CLI. It loads only the command table here: a command's module (and TensorFlow, MLflow, the config
+ * validator) is imported when that command runs, so `runner --version` and `runner --help` answer at once.
+ */
+import { COMMANDS } from './commands/index.ts';
+import { runnerVersion } from './common/provenance.ts';
 import { UserError, exitCodeOf } from './errors.ts';
-import { closestName } from './registry.ts';
-import { runnerVersion } from './run/provenance.ts';
-import { useColor } from './terminal.ts';
-import type { Command } from './commands/command.ts';
-import { command as components } from './commands/components.ts';
-import { command as evaluate } from './commands/evaluate.ts';
-import { command as predict } from './commands/predict.ts';
-import { command as run } from './commands/run.ts';
-import { command as schema } from './commands/schema.ts';
-import { command as sweep } from './commands/sweep.ts';
-import { command as sync } from './commands/sync.ts';
-import { command as ui } from './commands/ui.ts';
-import { command as validate } from './commands/validate.ts';
-import { command as watch } from './commands/watch.ts';
+import { closestName } from './common/names.ts';
 
-/** Every sub-command, in the order `runner --help` lists them. */
-export const commands: Command[] = [run, sweep, watch, predict, evaluate, validate, components, schema, sync, ui];
+/** Every sub-command (names and summaries), in the order `runner --help` lists them. */
+export const commands = COMMANDS;
 
 const usage = () => `runner ${runnerVersion()}: declarative experiments for TensorFlow.js
 
@@ -43,8 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(runnerVersion() + '\n');
       return 0;
     }
-    const command = commands.find((c) => c.name === name);
-    if (!command) {
+    const entry = commands.find((c) => c.name === name);
+    if (!entry) {
       const closest = closestName(
         name,
         commands.map((c) => c.name),
@@ -53,26 +45,14 @@ export async function main(argv: string[]): Promise<number> {
         `'${name}' is not a runner command.${closest ? ` Did you mean '${closest}'?` : ''} Commands: ${commands.map((c) => c.name).join(', ')}.`,
       );
     }
+    const command = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(command.help + '\n');
       return 0;
     }
     return await command.run(rest);
   } catch (error) {
-    reportError(error, debug);
+    (await import('./report-error.ts')).reportError(error, debug);
     return exitCodeOf(error);
   }
-}
-
-/** Prints an error the way users should see it: one paragraph, stack only with --debug. */
-export function reportError(error: unknown, debug: boolean): void {
-  if (error instanceof ConfigDiagnosticsError) {
-    process.stderr.write(formatDiagnostics(error.diagnostics, { color: useColor(process.stderr) }) + '\n');
-  } else if (error instanceof UserError) {
-    process.stderr.write(`runner: ${error.message}\n`);
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`runner: internal error: ${message}\n${debug ? '' : '(run again with --debug to see where it happened)\n'}`);
-  }
-  if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
 }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../runner/errors.ts';
-import { pidAlive } from '../../runner/owner.ts';
+import { pidAlive } from '../../runner/common/owner.ts';
 
 /** The folder downloads are cached in: `$RUNNER_CACHE_DIR`, else `$XDG_CACHE_HOME/runner`, else `~/.cache/runner`. */
 export function defaultCacheDir(): string {

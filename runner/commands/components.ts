@@ -7,8 +7,6 @@ import type { Command } from './command.ts';
 
 /** `runner components`: every registered component with its params, defaults and docs. */
 export const command: Command = {
-  name: 'components',
-  summary: 'List every registered component, its params, defaults and one-line docs.',
   help: `Usage: runner components [kind]
 
 Lists the registered components (kinds: ${Object.keys(componentKinds).join(', ')}) with each param's

@@ -11,8 +11,6 @@ import { device, positiveInteger } from './predict.ts';
 
 /** `runner evaluate`: scores a trained run's model on a dataset split. */
 export const command: Command = {
-  name: 'evaluate',
-  summary: "Score a trained run's model on its dataset or another one: accuracy, per-class F1, confusion matrix.",
   help: `Usage: runner evaluate <run-folder> [--set data.dataset...=value]... [--split test] [options]
 
 Loads the run's model and input preparation from the run folder (as runner predict does), reads the

@@ -21,8 +21,6 @@ export interface PredictionJson {
 
 /** `runner predict`: labels new texts or images with a trained run's model. */
 export const command: Command = {
-  name: 'predict',
-  summary: "Label new texts or images with a trained run's model (from the run folder alone).",
   help: `Usage: runner predict <run-folder> [TEXT...] [options]
        runner predict <run-folder> IMAGE-OR-GLOB... [options]
 

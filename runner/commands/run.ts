@@ -1,26 +1,17 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
-import { loadConfig, parseSetOption } from '../config/load.ts';
-import { UserError, exitCodeOf } from '../errors.ts';
+import { parseSetOption } from '../config/load.ts';
+import { UserError } from '../errors.ts';
 import { Progress } from '../progress.ts';
-import { runExperiment, type RunOutcome } from '../run/run-experiment.ts';
-import { planResume, type ResumePlan } from '../run/resume.ts';
+import { defaultRunsDir, runConfig, type RunRequest } from '../run/run-config.ts';
+import type { RunOutcome } from '../run/run-experiment.ts';
 import { hasSweep } from '../sweep/plan.ts';
-import { interruptedExitCode, withInterrupts } from './interrupts.ts';
 import type { Command } from './command.ts';
 import { errorJson, printJson, wantsJson, withJsonErrors } from './json-output.ts';
-import { withConfigLocations } from './config-errors.ts';
 import { command as sweepCommand } from './sweep.ts';
-
-/** Default folder for run outputs: RUNNER_RUNS_DIR, else ./runs. */
-export function defaultRunsDir(): string {
-  return resolve(process.env.RUNNER_RUNS_DIR ?? 'runs');
-}
 
 /** `runner run`: trains one experiment. */
 export const command: Command = {
-  name: 'run',
-  summary: 'Train the experiment a config describes (or print what it would build, with --dry-run).',
   help: `Usage: runner run <config.yaml> [options]
        runner run --resume <run-folder> [--force]
 
@@ -62,14 +53,13 @@ async function runCommand(argv: string[]): Promise<number> {
     force: { type: 'boolean' },
   });
   const progress = new Progress(process.stderr, { quiet: values.quiet ?? false });
-  let resume: ResumePlan | undefined;
-  if (values.resume !== undefined) {
+  const resume = values.resume !== undefined;
+  if (resume) {
     if (positionals.length > 0 || values.set || values['dry-run'] || values['runs-dir']) {
       throw new UserError(
         `runner run --resume takes only the run folder (and --force): the config, its overrides and the runs folder are the run's own. See 'runner run --help'.`,
       );
     }
-    resume = planResume(values.resume, { force: values.force ?? false, warn: (m) => progress.warn(m) });
   } else {
     if (values.force) throw new UserError(`--force goes with --resume. See 'runner run --help'.`);
     if (positionals.length !== 1)
@@ -78,39 +68,17 @@ async function runCommand(argv: string[]): Promise<number> {
   const overrides = (values.set ?? []).map(parseSetOption);
   // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
   if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
-  const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
-  let stop: AbortSignal | undefined;
-  const outcome = await withInterrupts(
-    (message) => progress.warn(message),
-    (signal) => {
-      stop = signal;
-      return withConfigLocations(loaded, () =>
-        runExperiment(loaded, {
-          runsDir: resume?.runsDir ?? (values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir()),
-          progress,
-          dryRun: values['dry-run'] ?? false,
-          signal,
-          resume: resume?.point,
-        }),
-      );
-    },
-  );
+  const request: RunRequest = resume
+    ? { resume: values.resume!, force: values.force ?? false }
+    : {
+        config: positionals[0]!,
+        overrides,
+        runsDir: values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(),
+        dryRun: values['dry-run'] ?? false,
+      };
+  const { outcome, exitCode } = await runConfig(request, { progress });
   if (values.json) printJson(runJson(outcome));
-  if (outcome.status === 'DRY_RUN') return 0;
-  if (outcome.status === 'KILLED') {
-    progress.warn(`run ${outcome.runId} was interrupted; everything up to the last step is in ${outcome.runDir}`);
-    return interruptedExitCode(stop);
-  }
-  if (outcome.status === 'FAILED') {
-    progress.warn(`run ${outcome.runId} failed: ${(outcome.error as Error).message}\n(run folder: ${outcome.runDir})`);
-    return exitCodeOf(outcome.error);
-  }
-  const m = outcome.metrics;
-  const selected = m.best_epoch !== undefined ? ` (the model of epoch ${m.best_epoch}, selected by ${outcome.monitor?.metric})` : '';
-  progress.info(
-    `finished: test accuracy ${m.test_accuracy?.toFixed(4)}, test loss ${m.test_loss?.toFixed(4)}${selected}; run folder ${outcome.runDir}`,
-  );
-  return 0;
+  return exitCode;
 }
 
 /** What `runner run --json` prints: the run's status, folder, MLflow run and metrics (and the error of a failed run). */

@@ -9,8 +9,6 @@ export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas', import.meta.ur
 
 /** `runner schema`: writes the JSON Schemas generated from the registered components. */
 export const command: Command = {
-  name: 'schema',
-  summary: 'Write schemas/experiment.schema.json, one schema per component kind and docs/CONFIG.md.',
   help: `Usage: runner schema [--out <dir>] [--check]
 
 Generates the JSON Schema of experiment files from the registered components' params (the same

@@ -7,19 +7,18 @@ import { counts, planTable, validTrials } from '../sweep/display.ts';
 import { displayPath, emitKubernetes, emitSlurm, emitWarnings } from '../sweep/emit.ts';
 import { planSweep, type SweepPlan } from '../sweep/plan.ts';
 import { RUNNER_BIN } from '../sweep/pool.ts';
+import { PROJECT_ROOT } from '../tracking/server.ts';
 import { runSweep } from '../sweep/run-sweep.ts';
 import { finalMetric, leaderboardTable } from '../sweep/state.ts';
 import { formatMetric } from '../sweep/table.ts';
 import { runWorker } from '../sweep/worker.ts';
 import type { Command } from './command.ts';
 import { printJson, wantsJson, withJsonErrors } from './json-output.ts';
-import { defaultRunsDir } from './run.ts';
-import { interruptedExitCode, withInterrupts } from './interrupts.ts';
+import { defaultRunsDir } from '../run/run-config.ts';
+import { interruptedExitCode, withInterrupts } from '../common/interrupts.ts';
 
 /** `runner sweep`: runs every trial of a config's sweep block (or one, or prints a job array for them). */
 export const command: Command = {
-  name: 'sweep',
-  summary: 'Run every trial of a config with a sweep: block, resumable and in parallel (or one trial, or a job array).',
   help: `Usage: runner sweep <config.yaml> [options]
 
 Expands the config's sweep: block (matrix and/or random search, docs/SWEEPS.md), loads and validates every
@@ -192,6 +191,7 @@ function emit(plan: SweepPlan, kind: string, options: { file: string; runsDir: s
   const emitOptions = {
     configFile: options.file,
     cwd: process.cwd(),
+    root: PROJECT_ROOT,
     runsDir: options.runsDir,
     bin: RUNNER_BIN,
     image: options.image,

@@ -3,15 +3,13 @@ import { join, relative } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
 import { UserError } from '../errors.ts';
 import { MlflowError } from '../tracking/client.ts';
-import { describeOwner } from '../owner.ts';
+import { describeOwner } from '../common/owner.ts';
 import { closeDeadSweep, looksLikeSweepDir } from '../sweep/orphan.ts';
 import { type LeftRunning, looksLikeRunDir, StillRunningError, syncRunFolder } from '../tracking/sync.ts';
 import type { Command } from './command.ts';
 
 /** `runner sync`: uploads run folders to MLflow, idempotently. */
 export const command: Command = {
-  name: 'sync',
-  summary: 'Upload run folders to MLflow (what a run could not send); running it twice sends nothing twice.',
   help: `Usage: runner sync <run-folder | experiment-folder | sweep-folder>... [--uri <mlflow-uri>] [--local]
 
 Uploads everything of each run folder (runs/<experiment>/<run-id>) to MLflow: the run itself

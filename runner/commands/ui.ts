@@ -7,8 +7,6 @@ import type { Command } from './command.ts';
 
 /** `runner ui`: serves the MLflow UI on the local store until Ctrl-C. */
 export const command: Command = {
-  name: 'ui',
-  summary: 'Start the MLflow UI on the local store (runs/mlflow) and print its URL; Ctrl-C stops it.',
   help: `Usage: runner ui [--store <folder>] [--port <n>] [--host <address>]
 
 Starts a real MLflow server (the project's pinned MLflow in .venv) on the local store that runs

@@ -20,8 +20,6 @@ interface ValidateJson {
 
 /** `runner validate`: checks configs against the schema without building anything. */
 export const command: Command = {
-  name: 'validate',
-  summary: 'Check config files against the schema; every problem with file:line:col.',
   help: `Usage: runner validate <config.yaml>... [--set <path=value>]...
 
 Parses each config (extends and --set applied) and validates it against the registered

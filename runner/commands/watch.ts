@@ -4,13 +4,11 @@ import { parseSetOption } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { watchConfig } from '../watch/watch.ts';
 import type { Command } from './command.ts';
-import { defaultRunsDir } from './run.ts';
+import { defaultRunsDir } from '../run/run-config.ts';
 import { withSweepInterrupts } from './sweep.ts';
 
 /** `runner watch`: runs a config (or its sweep) and runs it again on every change to it or the files it extends. */
 export const command: Command = {
-  name: 'watch',
-  summary: 'Run a config (or its sweep), then run it again whenever it or a file it extends changes.',
   help: `Usage: runner watch <config.yaml> [options]
 
 Runs the config (a sweep: block runs its sweep, as runner sweep does), then watches the file and every file

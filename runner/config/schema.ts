@@ -7,7 +7,7 @@ import { optimizers } from '../../components/optimizer/index.ts';
 import { schedules } from '../../components/schedule/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import type { Registry } from '../registry.ts';
-import { SweepSchema } from '../sweep/schema.ts';
+import { SweepSchema } from './sweep-schema.ts';
 import { StringEnum } from './string-enum.ts';
 
 /** The per-kind registries whose components a config names, keyed by kind. */

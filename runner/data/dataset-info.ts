@@ -1,21 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { Dataset, ImageSplit, TextSplit } from './types.ts';
+import type { Dataset, DatasetInfo, ImageSplit, TextSplit } from './types.ts';
 
-/** What identifies the data a run used: for MLflow's dataset inputs and evaluation records. */
-export interface DatasetInfo {
-  /** A short name: the dataset's folder or file name. */
-  name: string;
-  /** The dataset component that read it. */
-  type: string;
-  /** Where it came from (a path, an archive, a URL). */
-  source: string;
-  /** sha256 (first 16 hex digits) of the classes and every split's examples and labels: the version of the data. */
-  digest: string;
-  classes: string[];
-  /** Examples per split (train, validation when there is one, test). */
-  splits: Record<string, number>;
-}
+export type { DatasetInfo };
 
 /** The identity of a loaded dataset (hashing its contents: tens of milliseconds for IMDb). */
 export function datasetInfo(dataset: Dataset, type: string): DatasetInfo {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageShape, Rng } from '../../components/augmentation/augmentation.ts';
 import { formatShape } from '../../components/augmentation/augmentation.ts';
 import { ConfigError, type ConfigIssue } from '../config/issues.ts';
-import { encodePng, Raster } from '../run/plot.ts';
+import { encodePng, Raster } from '../common/png.ts';
 import { seededRandom, type RandomStream } from '../train/random.ts';
 import { augmentationRandom, type ImageSteps } from './augment.ts';
 import { evaluationOnly, type Batch, type BatchSource } from './batches.ts';

@@ -1,6 +1,5 @@
 import type { BatchSource } from './batches.ts';
 import type { Vocab } from './vocab.ts';
-import type { DatasetInfo } from './dataset-info.ts';
 
 /** One split of a text classification dataset, columnar: texts[i] has label labels[i]. */
 export interface TextSplit {
@@ -97,4 +96,19 @@ export interface DataRunRecord {
   beforeTraining?(run: RunFolderWriter): void;
   /** Called after training with the epoch records: writes what was measured during it. */
   afterTraining?(run: RunFolderWriter, epochs: readonly object[]): void;
+}
+
+/** What identifies the data a run used: for MLflow's dataset inputs and evaluation records. */
+export interface DatasetInfo {
+  /** A short name: the dataset's folder or file name. */
+  name: string;
+  /** The dataset component that read it. */
+  type: string;
+  /** Where it came from (a path, an archive, a URL). */
+  source: string;
+  /** sha256 (first 16 hex digits) of the classes and every split's examples and labels: the version of the data. */
+  digest: string;
+  classes: string[];
+  /** Examples per split (train, validation when there is one, test). */
+  splits: Record<string, number>;
 }

@@ -4,8 +4,8 @@ import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { CheckpointError, CheckpointStore } from '../train/checkpoint.ts';
 import type { TrainingState } from '../train/loop.ts';
-import { describeOwner, ownerState, readOwner } from '../owner.ts';
-import { configHash } from './provenance.ts';
+import { describeOwner, ownerState, readOwner } from '../common/owner.ts';
+import { configHash } from '../common/provenance.ts';
 import type { ResumePoint, RunCheckpointInfo } from './run-experiment.ts';
 
 /** A run to continue: its config (as it was started, or the edited one with `force`) and where it stopped. */

@@ -15,14 +15,16 @@ import { buildExperiment, runScheduler, describeBuilt, describeSplits, disposeBu
 import type { LrScheduler } from '../train/schedule.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
+import type { RunEventSink } from './run-events.ts';
 import { locatedAt } from '../config/issues.ts';
 import { createTracker } from '../tracking/tracker.ts';
+import { TAGS } from '../tracking/run-tags.ts';
 import { datasetInputs } from '../tracking/inputs.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { saveModel } from './model-io.ts';
-import { configHash, gitInfo, runnerVersion } from './provenance.ts';
+import { configHash, gitInfo, runnerVersion } from '../common/provenance.ts';
 import { CLASSES_FILE, RunFolder } from './run-folder.ts';
 import { confusionMatrixPng, trainingCurvesPng, type EpochPoint } from './plot.ts';
 import type { RunFolderWriter } from '../data/types.ts';
@@ -41,6 +43,10 @@ export interface RunOptions {
   onRunFolder?(folder: RunFolder): void;
   /** Continue an interrupted run in its own folder and MLflow run, from its last checkpoint (see resume.ts). */
   resume?: ResumePoint;
+  /** The MLflow run this run is nested under (a sweep's parent run). */
+  parentRunId?: string;
+  /** Receives the run folder, the MLflow run and every metrics record as data (a sweep's trial reports them). */
+  events?: RunEventSink;
 }
 
 /** Where a resumed run continues: its folder and the checkpoint read from it. */
@@ -99,6 +105,7 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
     }
     const folder = resume ? RunFolder.existing(resume.runDir) : new RunFolder(options.runsDir, config.name);
     options.onRunFolder?.(folder);
+    options.events?.({ type: 'run_folder', run_id: folder.runId, run_dir: folder.dir });
     // A resumed run drops what the interrupted process logged after its last checkpoint: the same steps come again.
     const resent = resume ? truncateMetrics(folder.path('metrics.jsonl'), resume.checkpoint.state.epoch) : undefined;
     // Created before the data loads, so the embedded MLflow server starts meanwhile.
@@ -172,10 +179,11 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
         backend: describeBackend(backend),
         device: config.train.device,
         sourceName: `runner run ${relative(process.cwd(), loaded.file) || loaded.file}`,
-        tags: process.env.RUNNER_PARENT_RUN_ID ? { 'mlflow.parentRunId': process.env.RUNNER_PARENT_RUN_ID } : {},
+        tags: options.parentRunId ? { [TAGS.parentRunId]: options.parentRunId } : {},
         startTime: started,
         resume: resume && resent && { afterStep: resume.checkpoint.state.step, ...resent },
       });
+      if (tracker.runId) options.events?.({ type: 'tracked', mlflow_run_id: tracker.runId });
       if (built.data.dataset) tracker.inputs(datasetInputs(built.data.dataset));
       trainStarted = Date.now();
       result = await trainLoop(
@@ -201,6 +209,8 @@ export async function runExperiment(loaded: LoadedConfig, options: RunOptions): 
             folder.appendMetrics(record);
             tracker.metrics(record);
             lastRecord = record;
+            const { epoch, step, metrics } = record;
+            options.events?.({ type: 'metrics', epoch, step, metrics, epoch_end: metrics.epoch_time_s !== undefined });
           },
           progress: (p) => progress.step(p),
           epochEnd: (record, { improved }) => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { formatMetricsLine } from '../tracking/metrics-file.ts';
 import type { MetricRecord } from '../train/metrics.ts';
-import { writeOwner } from '../owner.ts';
+import { writeOwner } from '../common/owner.ts';
 
 /** The run folder's file that names the model's classes in output order (a JSON array). */
 export const CLASSES_FILE = 'classes.json';

@@ -1,5 +1,5 @@
 /** The sweep's terminal output: a live table redrawn in place on a terminal, one line per change elsewhere. */
-import type { MetricDefinition } from './schema.ts';
+import type { MetricDefinition } from '../config/sweep-schema.ts';
 import { describeState, liveTable, TERMINAL_STATES, trialSeconds, type TrialProgress, type TrialState } from './state.ts';
 import type { PlannedRun } from './plan.ts';
 import { formatDuration, formatMetric, formatTable, truncate } from './table.ts';

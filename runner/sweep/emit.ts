@@ -1,17 +1,20 @@
 /** Job arrays that run a sweep on many machines: a Kubernetes Indexed Job and a Slurm array script. */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { UserError } from '../errors.ts';
 import type { SweepPlan } from './plan.ts';
 
 /** Options of the emitted job. */
 export interface EmitOptions {
   /** The config file as given on the command line (relative to `cwd`, or absolute). */
   configFile: string;
-  /** The folder the command runs in (the project root, in the image or on the cluster). */
+  /** The folder `--emit` ran in. */
   cwd: string;
-  /** Where run folders go (Slurm: on the shared file system). */
+  /** The project root here; in the image (or on the cluster) the job runs there, and every path is relative to it. */
+  root: string;
+  /** Where run folders go (Slurm: on the shared file system); relative to the root when inside it. */
   runsDir: string;
-  /** The runner executable. */
+  /** The runner executable (bin/runner.js of the project). */
   bin: string;
   /** Container image (Kubernetes). */
   image?: string;
@@ -47,8 +50,8 @@ export function emitWarnings(plan: SweepPlan, options: Pick<EmitOptions, 'image'
 export function emitKubernetes(plan: SweepPlan, options: EmitOptions): string {
   const count = plan.trials.length;
   const parallel = Math.min(plan.sweep?.max_parallel ?? 1, count);
-  const config = displayPath(options.cwd, options.configFile);
-  const bin = displayPath(options.cwd, options.bin);
+  const config = inProject(options, resolve(options.cwd, options.configFile), 'the config file');
+  const bin = inProject(options, options.bin, 'the runner executable');
   const env =
     plan.tracking.enabled && !plan.tracking.uri
       ? [{ name: 'MLFLOW_TRACKING_URI', value: options.trackingUri ?? TRACKING_PLACEHOLDER }]
@@ -71,7 +74,7 @@ export function emitKubernetes(plan: SweepPlan, options: EmitOptions): string {
             {
               name: 'trial',
               image: options.image ?? IMAGE_PLACEHOLDER,
-              command: ['node', bin, 'sweep', config],
+              command: ['node', bin, 'sweep', config], // relative to the image's working directory, the project root
               ...(env.length > 0 ? { env } : {}),
             },
           ],
@@ -94,28 +97,31 @@ export function emitKubernetes(plan: SweepPlan, options: EmitOptions): string {
 export function emitSlurm(plan: SweepPlan, options: EmitOptions): string {
   const count = plan.trials.length;
   const parallel = Math.min(plan.sweep?.max_parallel ?? 1, count);
-  const config = resolve(options.cwd, options.configFile);
-  const logDir = resolve(options.runsDir, plan.name, 'sweeps', plan.hash.slice(0, 12));
+  const config = inProject(options, resolve(options.cwd, options.configFile), 'the config file');
+  const bin = inProject(options, options.bin, 'the runner executable');
+  const runsDir = displayPath(options.root, options.runsDir);
+  const logDir = `${runsDir}/${plan.name}/sweeps/${plan.hash.slice(0, 12)}`;
   const lines = [
     '#!/bin/bash',
     `# Slurm array job: sweep ${plan.hash.slice(0, 12)} of ${plan.name}, ${count} trials, at most ${parallel} at a time.`,
     `# Each task runs \`runner sweep\` on trial SLURM_ARRAY_TASK_ID (0 to ${count - 1}); it finds or creates the sweep's`,
     '# parent run in MLflow (by the sweep hash) and nests its trial under it. Trials that already FINISHED are skipped,',
-    '# so submitting again only redoes what did not finish. Submit with: sbatch <this file>',
+    '# so submitting again only redoes what did not finish. Submit from the project root (paths are relative to it)',
+    '# on a file system the nodes share: sbatch <this file>',
     `#SBATCH --job-name=${jobName(plan)}`,
     `#SBATCH --array=0-${count - 1}%${parallel}`,
     `#SBATCH --output=${logDir}/slurm-%A_%a.log`,
     '#SBATCH --cpus-per-task=2',
     'set -euo pipefail',
     `mkdir -p ${shellQuote(logDir)}`,
-    `cd ${shellQuote(options.cwd)}`,
+    'cd "$SLURM_SUBMIT_DIR"',
   ];
   if (plan.tracking.enabled && !plan.tracking.uri) {
     lines.push(`export MLFLOW_TRACKING_URI="\${MLFLOW_TRACKING_URI:-${options.trackingUri ?? TRACKING_PLACEHOLDER}}"`);
   }
   if (plan.sweep?.fail_fast)
     lines.push('# fail_fast: Slurm arrays have no such setting; cancel the rest with: scancel "$SLURM_ARRAY_JOB_ID"');
-  lines.push(`exec node ${shellQuote(options.bin)} sweep ${shellQuote(config)} --runs-dir ${shellQuote(resolve(options.runsDir))}`);
+  lines.push(`exec node ${shellQuote(bin)} sweep ${shellQuote(config)} --runs-dir ${shellQuote(runsDir)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -127,6 +133,16 @@ export function jobName(plan: SweepPlan): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 35);
   return `runner-sweep-${slug ? `${slug}-` : ''}${plan.hash.slice(0, 8)}`.replace(/-+/g, '-');
+}
+
+/** A path of the project, relative to its root (the job runs there, on another machine); outside it, an error. */
+function inProject(options: Pick<EmitOptions, 'root'>, path: string, what: string): string {
+  const rel = relative(options.root, resolve(options.root, path));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    throw new UserError(
+      `--emit: ${what} ${path} is outside the project ${options.root}; the job runs in a copy of the project (the image, or the cluster's checkout) and cannot reach it. Move it into the project.`,
+    );
+  return rel;
 }
 
 /** A path relative to `cwd` when it lies inside it, else absolute. */

@@ -1,7 +1,7 @@
+import { formatPath, type YamlPath } from '../common/yaml-path.ts';
 import { UserError } from '../errors.ts';
 
-/** A location in the config, relative to its root: keys and list indices, e.g. ['sweep', 'matrix', 'exclude', 0]. */
-export type YamlPath = (string | number)[];
+export { formatPath, type YamlPath };
 
 /** One problem found in a sweep definition, at a location in the config. */
 export interface SweepIssue {
@@ -25,20 +25,6 @@ export class SweepDefinitionError extends UserError {
 /** Throws a SweepDefinitionError when `issues` is not empty. */
 export function throwIfIssues(issues: SweepIssue[]): void {
   if (issues.length > 0) throw new SweepDefinitionError(issues);
-}
-
-/**
- * A config path as users write it: `sweep.matrix.exclude[0]["optimizer.lr"]`. Keys that are not
- * plain identifiers (dotted matrix keys among them) are quoted, so they are not mistaken for nesting.
- */
-export function formatPath(path: YamlPath): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out === '' ? '(config root)' : out;
 }
 
 function describeIssues(issues: SweepIssue[]): string {

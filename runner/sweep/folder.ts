@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import type { ProcessOwner } from '../owner.ts';
+import type { ProcessOwner } from '../common/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import type { TrackingTarget } from '../tracking/run-record.ts';
 import type { SweepPlan, PlannedRun } from './plan.ts';

@@ -4,8 +4,8 @@
  */
 import { describeValue, throwIfIssues, type SweepIssue, type YamlPath } from './errors.ts';
 import { matchesFilter } from './equality.ts';
-import { isAncestorPath, pathProblem } from './paths.ts';
-import { MATRIX_TRIAL_LIMIT, type MatrixMode } from './schema.ts';
+import { isAncestorPath, pathProblem } from '../common/dotted-path.ts';
+import { MATRIX_TRIAL_LIMIT, type MatrixMode } from '../config/sweep-schema.ts';
 import { isMapping, setOwn, type PlannedTrial, type Trial } from './trial.ts';
 
 /** Most combinations enumerated before exclude; beyond it the matrix is refused without enumerating. */

@@ -5,12 +5,12 @@ import { loadConfig, type ConfigOverride } from '../config/load.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import { parseDottedPath } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
-import { configHash } from '../run/provenance.ts';
+import { configHash } from '../common/provenance.ts';
 import { resolveLifecycle } from '../config/lifecycle.ts';
 import { SweepDefinitionError, type YamlPath } from './errors.ts';
-import { splitPath } from './paths.ts';
+import { splitPath } from '../common/dotted-path.ts';
 import { readRawConfig, type RawConfig } from './source.ts';
-import type { MetricDefinition } from './schema.ts';
+import type { MetricDefinition } from '../config/sweep-schema.ts';
 import { applyTrial, planTrialsPlanned, trialHash, trialLabel, type Trial } from './trials.ts';
 import { parseSweep, type ResolvedSweep } from './validate.ts';
 

@@ -1,12 +1,13 @@
 /** Runs trials as separate `runner` processes, at most max_parallel at a time, with the next one warmed up ahead. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Device } from '../backend/select.ts';
 import type { SweepFolder } from './folder.ts';
 import { readJson } from './folder.ts';
+import { isRunEvent, type EndEvent, type RunEvent } from '../run/run-events.ts';
 import type { TrialProgress } from './state.ts';
 import type { WorkerJob } from './worker.ts';
 
@@ -31,8 +32,8 @@ export interface PoolOptions {
   metric: string;
   /** Environment of each trial process, fixed when it starts (thread settings must be set before TensorFlow loads). */
   processEnv: (spawnIndex: number, device: Device) => Record<string, string>;
-  /** Environment set when a trial is handed to its process (parent run id, tracking URI). */
-  jobEnv: (progress: TrialProgress) => Record<string, string>;
+  /** The MLflow run a trial's run is nested under (the sweep's parent), sent with its job. */
+  parentRunId: (progress: TrialProgress) => string | undefined;
   /** Called whenever something shown in the live table changed. */
   onChange: () => void;
   /** Called when a trial's process ended and its state is known (MLflow bookkeeping); errors are logged. */
@@ -54,17 +55,15 @@ interface Worker {
   bufferedBytes: number;
   progress?: TrialProgress;
   log?: WriteStream;
-  partialLine: string;
-  tail: string[];
+  /** True once the process listens for its job (it says so over the channel). */
+  ready: boolean;
+  /** The job, until the process is ready for it. */
+  job?: WorkerJob;
+  /** How its run ended, as the process reported it. */
+  end?: EndEvent;
   stopRequested: boolean;
   killTimer?: NodeJS.Timeout;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** How far metrics.jsonl of a running trial has been read. */
-interface MetricsCursor {
-  offset: number;
-  rest: string;
 }
 
 const MAX_BUFFERED = 256 * 1024;
@@ -75,7 +74,6 @@ export class TrialPool {
   readonly #items: TrialProgress[] = [];
   readonly #running = new Set<Worker>();
   readonly #idle: Worker[] = [];
-  readonly #cursors = new Map<TrialProgress, MetricsCursor>();
   readonly #ending = new Set<Promise<void>>();
   #drainWaiters: (() => void)[] = [];
   #stopping = false;
@@ -86,7 +84,7 @@ export class TrialPool {
 
   constructor(options: PoolOptions) {
     this.#options = { ...options };
-    this.#timer = setInterval(() => this.#pollMetrics(), 1000);
+    this.#timer = setInterval(() => this.#running.size > 0 && this.#options.onChange(), 1000); // elapsed times
     this.#timer.unref();
   }
 
@@ -211,10 +209,10 @@ export class TrialPool {
       mlflowRunId: undefined,
       exit: undefined,
       error: undefined,
+      stopped: undefined,
       logFile: folder.logFile(item.trial),
       pid: worker.child.pid,
     } satisfies Partial<TrialProgress>);
-    this.#cursors.delete(item);
     worker.progress = item;
     worker.log = createWriteStream(item.logFile!, { flags: 'w' });
     worker.log.on('error', () => {});
@@ -224,8 +222,13 @@ export class TrialPool {
     worker.log.write(`# trial ${item.trial.index}: ${item.trial.label}\n# runner ${argv.join(' ')}\n`);
     for (const chunk of worker.buffered) this.#output(worker, chunk);
     worker.buffered = [];
-    const job: WorkerJob = { argv, env: this.#options.jobEnv(item) };
-    worker.child.stdin?.write(JSON.stringify(job) + '\n');
+    const parentRunId = this.#options.parentRunId(item);
+    worker.job = {
+      type: 'job',
+      request: item.resumeDir ? { resume: item.resumeDir } : { config: configFile, runsDir },
+      ...(parentRunId && { parent_run_id: parentRunId }),
+    };
+    this.#sendJob(worker);
     this.#running.add(worker);
     void worker.exited.then((exit) => {
       const ending = this.#finish(worker, exit);
@@ -245,7 +248,7 @@ export class TrialPool {
       cwd: process.cwd(),
       env,
       detached: true, // its own process group: a terminal's Ctrl-C reaches the sweep only, which stops each trial once
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], // what the trial reports comes as messages on the IPC channel
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -257,12 +260,12 @@ export class TrialPool {
       spawnedAt: Date.now(),
       buffered: [],
       bufferedBytes: 0,
-      partialLine: '',
-      tail: [],
+      ready: false,
       stopRequested: false,
       exited,
     };
-    child.stdin?.on('error', () => {}); // a worker that died: its exit says why
+    child.on('error', () => {}); // a worker that died: its exit says why
+    child.on('message', (message: unknown) => this.#message(worker, message));
     const onData = (chunk: Buffer) => {
       if (worker.progress) this.#output(worker, chunk);
       else if (worker.bufferedBytes < MAX_BUFFERED) {
@@ -280,29 +283,54 @@ export class TrialPool {
     return worker;
   }
 
-  /** Output of a trial's process: to its log; `run <id>: <dir>` tells where its run folder is. */
+  /** Output of a trial's process (for people): to its log. */
   #output(worker: Worker, chunk: Buffer): void {
     worker.log?.write(chunk);
-    const text = worker.partialLine + chunk.toString('utf8');
-    const lines = text.split('\n');
-    worker.partialLine = lines.pop() ?? '';
-    const item = worker.progress!;
-    for (const raw of lines) {
-      const line = raw.replace(/\r/g, '');
-      if (line.trim() === '') continue;
-      worker.tail.push(line);
-      if (worker.tail.length > 40) worker.tail.shift();
-      const run = /^run (\S+): (\/.+)$/.exec(line);
-      if (run && item.runDir === undefined) {
-        item.runId = run[1];
-        item.runDir = run[2];
+  }
+
+  /** Hands a worker its job once it listens. */
+  #sendJob(worker: Worker): void {
+    if (!worker.ready || !worker.job || !worker.child.connected) return;
+    worker.child.send(worker.job, (error) => error && this.#options.log(`could not hand a trial its job: ${error.message}`));
+    worker.job = undefined;
+  }
+
+  /** A message of a trial's process: it is ready, or what its run reports (folder, MLflow run, metrics, end). */
+  #message(worker: Worker, message: unknown): void {
+    if ((message as { type?: unknown } | null)?.type === 'ready') {
+      worker.ready = true;
+      this.#sendJob(worker);
+      return;
+    }
+    const item = worker.progress;
+    if (!item || !isRunEvent(message)) return;
+    this.#event(worker, item, message);
+  }
+
+  #event(worker: Worker, item: TrialProgress, event: RunEvent): void {
+    switch (event.type) {
+      case 'run_folder':
+        item.runId = event.run_id;
+        item.runDir = event.run_dir;
         if (item.state === 'starting') item.state = 'running';
         this.#warmUp();
-        this.#options.onChange();
+        break;
+      case 'tracked':
+        item.mlflowRunId = event.mlflow_run_id;
+        break;
+      case 'metrics': {
+        // best_<monitor> comes once, at the end; while the trial trains, follow the monitored metric itself.
+        const { metric } = this.#options;
+        const value = event.metrics[metric] ?? event.metrics[metric.replace(/^best_/, '')];
+        if (typeof value === 'number') item.metric = value;
+        if (event.epoch_end && event.epoch !== undefined) item.epoch = event.epoch;
+        break;
       }
-      const tracked = /^tracking: run ([0-9a-f]{32}) in experiment/.exec(line);
-      if (tracked) item.mlflowRunId = tracked[1];
+      case 'end':
+        worker.end = event;
+        break;
     }
+    this.#options.onChange();
   }
 
   #stop(worker: Worker): void {
@@ -327,34 +355,39 @@ export class TrialPool {
   async #finish(worker: Worker, exit: { code: number | null; signal: NodeJS.Signals | null }): Promise<void> {
     this.#running.delete(worker);
     const item = worker.progress!;
-    if (worker.partialLine) this.#output(worker, Buffer.from('\n'));
     worker.log?.end();
-    this.#readMetrics(item);
-    this.#cursors.delete(item);
     item.exit = exit.code ?? exit.signal;
     item.endedAt = Date.now();
     item.pid = undefined;
+    // How the run ended, as the trial reported it; a process that died before it could say: its run folder's summary.
     const summary = item.runDir
-      ? readJson<{ status?: string; metrics?: Record<string, number>; mlflow_run_id?: string | null }>(join(item.runDir, 'summary.json'))
+      ? readJson<{ status?: string; error?: { message?: string } }>(join(item.runDir, 'summary.json'))
       : undefined;
-    if (summary?.mlflow_run_id) item.mlflowRunId = summary.mlflow_run_id;
+    const end: Pick<EndEvent, 'status' | 'metrics' | 'mlflow_run_id' | 'error'> | undefined =
+      worker.end ??
+      (summary?.status
+        ? { status: summary.status as EndEvent['status'], metrics: {}, error: summary.error as EndEvent['error'] }
+        : undefined);
+    if (end?.mlflow_run_id) item.mlflowRunId = end.mlflow_run_id;
     if (!item.mlflowRunId && item.runDir) item.mlflowRunId = readJson<{ run_id?: string }>(join(item.runDir, 'tracking.json'))?.run_id;
-    if (summary?.metrics) {
-      item.metrics = summary.metrics;
-      const value = summary.metrics[this.#options.metric];
+    if (worker.end) {
+      item.metrics = worker.end.metrics;
+      const value = worker.end.metrics[this.#options.metric];
       if (typeof value === 'number') item.metric = value;
+    } else if (summary) {
+      const metrics = readJson<{ metrics?: Record<string, number> }>(join(item.runDir!, 'summary.json'))?.metrics;
+      if (metrics) item.metrics = metrics;
+      if (typeof metrics?.[this.#options.metric] === 'number') item.metric = metrics[this.#options.metric];
     }
     const killedExit = exit.signal !== null || exit.code === 130 || exit.code === 143;
-    // A run that wrote FINISHED finished, even if a signal reached its process while it was exiting.
-    if (summary?.status === 'FINISHED') item.state = 'finished';
-    else if (
-      summary?.status === 'KILLED' ||
-      (worker.stopRequested && (summary === undefined || summary.status !== 'FAILED')) ||
-      (!summary && killedExit)
-    )
-      item.state = 'killed';
+    // A run that ended FINISHED finished, even if a signal reached its process while it was exiting.
+    if (end?.status === 'FINISHED') item.state = 'finished';
+    else if (end?.status === 'KILLED' || (worker.stopRequested && end?.status !== 'FAILED') || (!end && killedExit)) item.state = 'killed';
     else item.state = 'failed';
-    if (item.state === 'failed') item.error = errorLine(worker.tail) ?? `its process ended with ${exit.signal ?? `exit code ${exit.code}`}`;
+    if (item.state === 'failed')
+      item.error =
+        end?.error?.message ?? `its process ended with ${exit.signal ?? `exit code ${exit.code}`} before its run could report how it ended`;
+    if (worker.stopRequested) item.stopped = true;
     if (item.state === 'killed' && !worker.stopRequested)
       item.error = `its process was stopped from outside (${exit.signal ?? `exit code ${exit.code}`})`;
     if ((item.state === 'failed' || (item.state === 'killed' && !worker.stopRequested)) && this.#options.failFast && !this.#stopping) {
@@ -371,60 +404,9 @@ export class TrialPool {
     this.#options.onChange();
   }
 
-  #pollMetrics(): void {
-    let changed = false;
-    for (const worker of this.#running) {
-      if (worker.progress && this.#readMetrics(worker.progress)) changed = true;
-    }
-    if (changed || this.#running.size > 0) this.#options.onChange();
-  }
-
-  /** Reads what is new in the trial's metrics.jsonl: last epoch, latest value of the metric. */
-  #readMetrics(item: TrialProgress): boolean {
-    if (!item.runDir) return false;
-    const cursor = this.#cursors.get(item) ?? { offset: 0, rest: '' };
-    this.#cursors.set(item, cursor);
-    let fd: number;
-    try {
-      fd = openSync(join(item.runDir, 'metrics.jsonl'), 'r');
-    } catch {
-      return false;
-    }
-    let changed = false;
-    try {
-      const size = fstatSync(fd).size;
-      if (size <= cursor.offset) return false;
-      const buffer = Buffer.alloc(Math.min(size - cursor.offset, 8 * 1024 * 1024));
-      const read = readSync(fd, buffer, 0, buffer.length, cursor.offset);
-      cursor.offset += read;
-      const lines = (cursor.rest + buffer.subarray(0, read).toString('utf8')).split('\n');
-      cursor.rest = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const record = JSON.parse(line) as { epoch?: number; metrics?: Record<string, number> };
-          // best_<monitor> comes once, at the end; while the trial trains, follow the monitored metric itself.
-          const value = record.metrics?.[this.#options.metric] ?? record.metrics?.[this.#options.metric.replace(/^best_/, '')];
-          if (typeof value === 'number') {
-            item.metric = value;
-            changed = true;
-          }
-          if (typeof record.epoch === 'number' && record.metrics && 'epoch_time_s' in record.metrics) {
-            item.epoch = record.epoch;
-            changed = true;
-          }
-        } catch {
-          // a torn line: skip
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return changed;
-  }
-
   #closeIdle(): void {
     for (const worker of this.#idle.splice(0)) {
-      worker.child.stdin?.end(); // it exits without running anything
+      if (worker.child.connected) worker.child.disconnect(); // it exits without running anything
       const pid = worker.child.pid;
       setTimeout(() => pid && killGroup(pid, 'SIGKILL'), 10_000).unref();
     }
@@ -435,16 +417,6 @@ export class TrialPool {
     if (busy) return;
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
-}
-
-/** The line of a trial's output that says why it failed. */
-function errorLine(tail: string[]): string | undefined {
-  const failed = [...tail].reverse().find((line) => /^(warning: )?run \S+ failed: /.test(line));
-  if (failed) return failed.replace(/^(warning: )?/, '');
-  const runner = [...tail].reverse().find((line) => line.startsWith('runner: '));
-  if (runner) return runner.slice('runner: '.length);
-  const error = [...tail].reverse().find((line) => / error /.test(line) || /Error/.test(line));
-  return error;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -54,8 +54,6 @@ export interface SweepRecords {
   readonly target: TrackingTarget | undefined;
   /** The parent's status in MLflow when the sweep started (RUNNING: another process runs it, or one left it so). */
   readonly parentStatusAtStart: RunStatus | undefined;
-  /** Environment a trial's process gets with its job (RUNNER_PARENT_RUN_ID). */
-  jobEnv(): Record<string, string>;
   /** The best run known for each of these config hashes: FINISHED first (any in the experiment), else the latest of this sweep. */
   lookup(hashes: Iterable<string>): Promise<Map<string, FoundRun>>;
   /** After a trial's process ended: names and tags its run, and closes it (KILLED/FAILED) if the process could not. */
@@ -214,12 +212,6 @@ class MlflowRecords implements SweepRecords {
     if (existsSync(file)) await this.client.uploadArtifact(run.info.artifact_uri, file, name);
   }
 
-  jobEnv(): Record<string, string> {
-    const env: Record<string, string> = {};
-    if (this.#parent) env.RUNNER_PARENT_RUN_ID = this.#parent.info.run_id;
-    return env;
-  }
-
   async reopen(): Promise<void> {
     const parent = this.#parent;
     if (parent && parent.info.status !== 'RUNNING') {
@@ -333,10 +325,6 @@ class LocalRecords implements SweepRecords {
     readonly plan: SweepPlan,
     readonly options: RecordsOptions,
   ) {}
-
-  jobEnv(): Record<string, string> {
-    return {};
-  }
 
   async reopen(): Promise<void> {}
 

@@ -1,7 +1,7 @@
 /** Runs a planned sweep: finds what already finished, runs the rest as processes, records everything under one parent run. */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../owner.ts';
+import { describeOwner, ownerState, readOwner, writeOwner, type ProcessOwner } from '../common/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import type { Device } from '../backend/select.ts';
 import { gpuModels } from '../backend/cuda.ts';
@@ -10,7 +10,8 @@ import { readSweepState, SweepFolder, type SweepState } from './folder.ts';
 import type { SweepPlan } from './plan.ts';
 import { TrialPool } from './pool.ts';
 import { openRecords, stateOfFound, type FoundRun, type SweepRecords, type SweepStatus } from './records.ts';
-import { succeeded, TERMINAL_STATES, type TrialProgress } from './state.ts';
+import { adoptRun, closeSweep, sweepEndStatus } from './session.ts';
+import { TERMINAL_STATES, type TrialProgress } from './state.ts';
 import { CheckpointStore } from '../train/checkpoint.ts';
 
 /** Options of runSweep. */
@@ -81,7 +82,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       const progress: TrialProgress = { trial, state: 'pending', epochs: trial.config.train.epochs };
       const run = found.get(trial.hash);
       if (trial.duplicateOf !== undefined) progress.state = 'duplicate';
-      else if (run?.status === 'FINISHED' && !options.rerun) adopt(progress, run, 'done', plan.metric.name);
+      else if (run?.status === 'FINISHED' && !options.rerun) adoptRun(progress, run, 'done', plan.metric.name);
       else if (!options.rerun) progress.resumeDir = interruptedRunDir(run, join(options.runsDir, plan.name)); // continue it
       return progress;
     });
@@ -90,7 +91,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
     if (only !== undefined) {
       for (const other of trials) {
         if (other.trial.index !== only && other.state === 'pending')
-          adopt(other, found.get(other.trial.hash), stateOfFound(found.get(other.trial.hash)), plan.metric.name);
+          adoptRun(other, found.get(other.trial.hash), stateOfFound(found.get(other.trial.hash)), plan.metric.name);
       }
     }
     const toRun = selected.filter((t) => t.state === 'pending');
@@ -138,7 +139,7 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
       prewarm: options.prewarm ?? only === undefined,
       metric: plan.metric.name,
       processEnv: (spawnIndex, device) => trialProcessEnv(maxParallel, spawnIndex, device, env),
-      jobEnv: () => records.jobEnv(),
+      parentRunId: () => records.parentRunId,
       onChange: refresh,
       onTrialEnd: (progress) => records.trialEnded(progress),
       log,
@@ -162,13 +163,9 @@ export async function runSweep(plan: SweepPlan, options: SweepRunOptions): Promi
     }
 
     const interrupted = options.signal?.aborted ?? false;
-    const status: SweepStatus = interrupted
-      ? 'KILLED'
-      : selected.every((t) => succeeded(t) || t.state === 'duplicate')
-        ? 'FINISHED'
-        : 'FAILED';
+    const status = sweepEndStatus(selected, { interrupted, failedFast: pool.failedFast });
     if (only === undefined) {
-      await finalize(records, trials, status, log);
+      await closeSweep(records, trials, status, log);
       sweepStatus = status;
       saveState();
     } else {
@@ -211,34 +208,11 @@ async function closeIfLast(
   const found = await records.lookup(plan.trials.map((t) => t.hash));
   for (const other of trials) {
     if (other.trial.index === only || other.state === 'duplicate') continue;
-    adopt(other, found.get(other.trial.hash), stateOfFound(found.get(other.trial.hash)), plan.metric.name);
+    adoptRun(other, found.get(other.trial.hash), stateOfFound(found.get(other.trial.hash)), plan.metric.name);
   }
   const ended = trials.every((t) => TERMINAL_STATES.has(t.state) && t.state !== 'cancelled');
   if (!ended) return;
-  const status: SweepStatus = trials.every((t) => succeeded(t) || t.state === 'duplicate') ? 'FINISHED' : 'FAILED';
-  await finalize(records, trials, status, log);
-}
-
-async function finalize(records: SweepRecords, trials: TrialProgress[], status: SweepStatus, log: (line: string) => void): Promise<void> {
-  try {
-    await records.finalize(trials, status);
-  } catch (error) {
-    log(`could not record the sweep's summary in MLflow: ${(error as Error).message}`);
-  }
-}
-
-/** Takes what a found run says into a trial's progress. */
-function adopt(progress: TrialProgress, run: FoundRun | undefined, state: TrialProgress['state'], metric: string): void {
-  progress.state = state;
-  if (!run) return;
-  progress.metrics = run.metrics;
-  progress.metric = run.metrics[metric];
-  progress.mlflowRunId = run.mlflowRunId;
-  progress.parentRunId = run.parentRunId;
-  progress.runDir = run.runDir;
-  progress.runId = run.runId;
-  if (run.startTime !== undefined) progress.startedAt = run.startTime;
-  if (run.endTime !== undefined) progress.endedAt = run.endTime;
+  await closeSweep(records, trials, sweepEndStatus(trials), log);
 }
 
 /**

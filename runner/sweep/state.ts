@@ -1,5 +1,5 @@
 /** What is known about each trial while a sweep runs, and the tables made from it. */
-import type { MetricDefinition } from './schema.ts';
+import type { MetricDefinition } from '../config/sweep-schema.ts';
 import type { PlannedRun } from './plan.ts';
 import { formatDuration, formatMetric, formatTable, markdownTable, truncate } from './table.ts';
 
@@ -31,8 +31,10 @@ export interface TrialProgress {
   endedAt?: number;
   /** Exit code or signal of the trial's process. */
   exit?: number | string | null;
-  /** Why it failed: the error line of its log. */
+  /** Why it failed, as its run reported it. */
   error?: string;
+  /** True when its sweep (or watch) stopped it: Ctrl-C, fail_fast, an edit that changed or removed it. */
+  stopped?: boolean;
   /** Log file of the trial's process. */
   logFile?: string;
   pid?: number;

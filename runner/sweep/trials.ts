@@ -1,15 +1,14 @@
 /** Planning a sweep's trials and turning a trial into the config of one run. */
-import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
-import { canonicalJson } from './canonical.ts';
+import { canonicalHash } from '../common/hash.ts';
 import { describeValue, SweepDefinitionError, throwIfIssues, type SweepIssue, type YamlPath } from './errors.ts';
 import { expandMatrixPlanned } from './matrix.ts';
-import { pathProblem, splitPath } from './paths.ts';
+import { pathProblem, splitPath } from '../common/dotted-path.ts';
 import { sampleRandom } from './random.ts';
-import { SWEEP_TRIAL_LIMIT, type SweepDefinition } from './schema.ts';
+import { SWEEP_TRIAL_LIMIT, type SweepDefinition } from '../config/sweep-schema.ts';
 import { isMapping, setOwn, type PlannedTrial, type Trial } from './trial.ts';
 
-export { canonicalJson } from './canonical.ts';
+export { canonicalJson } from '../common/hash.ts';
 export type { Trial, PlannedTrial } from './trial.ts';
 
 /** The trials of a sweep, in run order. Throws SweepDefinitionError with every problem found. */
@@ -176,5 +175,5 @@ function shorten(text: string): string {
 
 /** Stable hash of a resolved config: sha256 (hex) of its canonical JSON, the same whatever the key order. */
 export function trialHash(resolvedConfig: unknown): string {
-  return createHash('sha256').update(canonicalJson(resolvedConfig)).digest('hex');
+  return canonicalHash(resolvedConfig);
 }

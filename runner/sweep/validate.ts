@@ -1,7 +1,7 @@
 /** Checking a raw `sweep:` block: schema (ajv), then the rules the schema cannot say, then defaults. */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describeValue, SweepDefinitionError, type SweepIssue, type YamlPath } from './errors.ts';
-import { SweepSchema, type SweepDefinition } from './schema.ts';
+import { SweepSchema, type SweepDefinition } from '../config/sweep-schema.ts';
 import { planTrialsPlanned } from './trials.ts';
 
 /** A sweep with its defaults filled in. */

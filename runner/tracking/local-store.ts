@@ -18,7 +18,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { currentOwner, describeOwner, ownerState, pidAlive, type ProcessOwner } from '../owner.ts';
+import { currentOwner, describeOwner, ownerState, pidAlive, type ProcessOwner } from '../common/owner.ts';
 import { sleep } from './retry.ts';
 import { killGroup, type MlflowServer, spareOnExit, startMlflowServer, stopProcessGroup } from './server.ts';
 

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { type CallOptions, type MlflowClient, type Run } from './client.ts';
 import { chunkBatch, type Metric } from './limits.ts';
-import { OWNER_FILE } from '../owner.ts';
+import { OWNER_FILE } from '../common/owner.ts';
 import { CHECKPOINTS_DIR } from '../train/checkpoint-dir.ts';
 import { RUN_RECORD_FILE, type RunRecord } from './run-record.ts';
 

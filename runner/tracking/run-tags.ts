@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { gitInfo, runnerVersion } from '../run/provenance.ts';
+import { gitInfo, runnerVersion } from '../common/provenance.ts';
 import { PROJECT_ROOT } from './server.ts';
 
 /** Tag names the runner sets besides MLflow's own `mlflow.*` tags. */
@@ -15,6 +15,8 @@ export const TAGS = {
   resumedAt: 'runner.resumed_at',
   /** The config hash a run was resumed with when it differs from the one it started with (--force). */
   resumedConfigHash: 'runner.resumed_config_hash',
+  /** The tag MLflow nests runs by: a sweep's trials carry their parent run's id. */
+  parentRunId: 'mlflow.parentRunId',
 } as const;
 
 /** What start() knows about a run, for its tags. */

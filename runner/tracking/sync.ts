@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.ts';
-import { describeOwner, ownerState, readOwner, type ProcessOwner } from '../owner.ts';
+import { describeOwner, ownerState, readOwner, type ProcessOwner } from '../common/owner.ts';
 import { resolveConnection } from './auth.ts';
 import { MlflowClient, type RunStatus } from './client.ts';
 import { LIMITS, truncateCodePoints } from './limits.ts';

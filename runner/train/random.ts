@@ -1,4 +1,4 @@
-import { mulberry32 } from '../sweep/random.ts';
+import { mulberry32 } from '../common/random.ts';
 
 /** A seeded stream of uniform numbers in [0, 1) whose position can be read and set (checkpoints). */
 export interface RandomStream {

@@ -9,7 +9,7 @@ import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics
 import type { ConfigOverride } from '../config/load.ts';
 import { flattenLeaves } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
-import { writeOwner } from '../owner.ts';
+import { writeOwner } from '../common/owner.ts';
 import type { RunStatus } from '../tracking/client.ts';
 import { changeLine, counts } from '../sweep/display.ts';
 import { displayPath } from '../sweep/emit.ts';
@@ -19,7 +19,8 @@ import { TrialPool } from '../sweep/pool.ts';
 import { openRecords, type SweepRecords, type SweepStatus } from '../sweep/records.ts';
 import { trialProcessEnv } from '../sweep/run-sweep.ts';
 import { readRawConfig } from '../sweep/source.ts';
-import { describeState, finalMetric, succeeded, TERMINAL_STATES, type TrialProgress } from '../sweep/state.ts';
+import { adoptRun, closeSweep, sweepEndStatus } from '../sweep/session.ts';
+import { describeState, finalMetric, TERMINAL_STATES, type TrialProgress } from '../sweep/state.ts';
 import { formatMetric } from '../sweep/table.ts';
 import { useColor } from '../terminal.ts';
 import { StatusLine } from './status-line.ts';
@@ -96,7 +97,7 @@ class WatchSession {
       keepWarm: true,
       metric: 'test_accuracy',
       processEnv: (spawnIndex, device) => trialProcessEnv(this.#maxParallel, spawnIndex, device, options.env ?? process.env),
-      jobEnv: (progress) => this.#entryOf.get(progress)!.records.jobEnv(),
+      parentRunId: (progress) => this.#entryOf.get(progress)!.records.parentRunId,
       onChange: () => this.#onChange(),
       onTrialEnd: (progress) => this.#entryOf.get(progress)!.records.trialEnded(progress),
       log: (line) => this.#status.print(`watch: ${line}`),
@@ -184,15 +185,8 @@ class WatchSession {
         }
         const progress = this.#track(entry, { trial, state: 'pending', epochs: trial.config.train.epochs });
         const run = found.get(trial.hash);
-        if (run?.status === 'FINISHED') {
-          Object.assign(progress, {
-            state: 'done',
-            metrics: run.metrics,
-            metric: run.metrics[plan.metric.name],
-            mlflowRunId: run.mlflowRunId,
-            runDir: run.runDir,
-          });
-        } else toRun.push(progress);
+        if (run?.status === 'FINISHED') adoptRun(progress, run, 'done', plan.metric.name);
+        else toRun.push(progress);
         this.#byHash.set(trial.hash, progress);
         return progress;
       });
@@ -272,18 +266,14 @@ class WatchSession {
     if (entry.finalized || entry.trials.length === 0 || !entry.trials.every((t) => TERMINAL_STATES.has(t.state))) return;
     entry.finalized = true;
     if (!entry.plan.sweep) return;
-    const done = this.#finalize(entry, endStatus(entry.trials));
+    const done = this.#finalize(entry, sweepEndStatus(entry.trials));
     this.#finalizing.add(done);
     void done.finally(() => this.#finalizing.delete(done));
   }
 
   async #finalize(entry: PlanEntry, status: SweepStatus): Promise<void> {
-    try {
-      await entry.records.finalize(entry.trials, status);
+    if (await closeSweep(entry.records, entry.trials, status, (line) => this.#status.print(`watch: ${line}`)))
       this.#saveState(entry, status);
-    } catch (error) {
-      this.#status.print(`watch: could not record the sweep's summary: ${(error as Error).message}`);
-    }
   }
 
   #showStatus(): void {
@@ -345,21 +335,13 @@ class WatchSession {
     for (const entry of this.#entries.values()) {
       if (!entry.finalized && entry.plan.sweep) {
         entry.finalized = true;
-        await this.#finalize(entry, endStatus(entry.trials));
+        await this.#finalize(entry, sweepEndStatus(entry.trials));
       }
       await entry.records.close();
     }
     this.#status.end();
     this.#status.print('watch: stopped');
   }
-}
-
-/** A sweep version's status once its trials ended: FINISHED, KILLED when a trial was stopped (an edit, Ctrl-C), else FAILED. */
-function endStatus(trials: TrialProgress[]): SweepStatus {
-  if (trials.every((t) => succeeded(t) || t.state === 'duplicate')) return 'FINISHED';
-  return trials.some((t) => t.state === 'killed' || t.state === 'cancelled' || t.state === 'pending' || t.state === 'running')
-    ? 'KILLED'
-    : 'FAILED';
 }
 
 /** Same trials and the same settings that change how they run. */

@@ -1,5 +1,5 @@
 import jpeg from 'jpeg-js';
-import { encodePng, Raster } from '../../../runner/run/plot.ts';
+import { encodePng, Raster } from '../../../runner/common/png.ts';
 import { writeTree } from '../../helpers/files.ts';
 
 /** RGB pixels of a synthetic `height × width` image: class 0 a red ramp across, class 1 a blue ramp down; `seed` shifts it. */

@@ -21,7 +21,7 @@ function setup(optimizerConfig: Record<string, unknown> & { type: string }) {
   const optimizer = new GroupedOptimizer(spec.rule, plan.groups);
   const kernel = variableOf(model.getLayer('w').trainableWeights[0]!);
   const step = (grad: number[]) => optimizer.apply({ [kernel.name]: tf.tensor2d(grad, [2, 1]) });
-  return { read: () => Array.from(kernel.dataSync()), step };
+  return { read: () => Array.from(kernel.dataSync()), step, optimizer };
 }
 
 const close = (actual: number[], expected: number[]) =>
@@ -77,11 +77,19 @@ test('per-group learning rates: lr_mult scales the update of the matched group o
 });
 
 test('frozen groups are never updated; optimizer state is released', () => {
+  const frozen = setup({ type: 'adam', param_groups: [{ match: ['^w/'], trainable: false }] });
+  frozen.step([1, 1]);
+  close(frozen.read(), [1, -2]);
+  assert.equal(frozen.optimizer.slotVariables(), [], 'a frozen variable has no optimizer state');
+  const trained = setup({ type: 'adam' });
+  trained.step([1, 1]);
+  assert.equal(
+    trained.optimizer.slotVariables().map((s) => s.name.replace(/^.*\//, '')),
+    ['exp_avg', 'exp_avg_sq'],
+  );
   const before = tf.memory().numTensors;
-  const { read, step } = setup({ type: 'adam', param_groups: [{ match: ['^w/'], trainable: false }] });
-  step([1, 1]);
-  close(read(), [1, -2]);
-  assert.ok(tf.memory().numTensors >= before);
+  trained.optimizer.dispose();
+  assert.is(tf.memory().numTensors, before - 2, 'dispose() frees both Adam moments');
 });
 
 test.run();

@@ -1,7 +1,8 @@
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { drawTrainingCurves, encodePng, niceTicks, Raster, TEST_COLOR, trainingCurvesPng, TRAIN_COLOR } from '../../../runner/run/plot.ts';
+import { encodePng, Raster } from '../../../runner/common/png.ts';
+import { drawTrainingCurves, niceTicks, TEST_COLOR, trainingCurvesPng, TRAIN_COLOR } from '../../../runner/run/plot.ts';
 
 /** Decodes a PNG back to an RGB raster with pngjs (alpha dropped). */
 function decodePng(png: Buffer): Raster {

@@ -7,7 +7,7 @@ import { trialIndex } from '../../../runner/commands/sweep.ts';
 import { ConfigDiagnosticsError, formatDiagnostics } from '../../../runner/config/diagnostics.ts';
 import { loadConfig, parseSetOption } from '../../../runner/config/load.ts';
 import { UserError } from '../../../runner/errors.ts';
-import { configHash } from '../../../runner/run/provenance.ts';
+import { configHash } from '../../../runner/common/provenance.ts';
 import { planTable } from '../../../runner/sweep/display.ts';
 import { emitKubernetes, emitSlurm, emitWarnings, jobName } from '../../../runner/sweep/emit.ts';
 import { SweepFolder } from '../../../runner/sweep/folder.ts';
@@ -221,10 +221,11 @@ test('--emit: an Indexed Job with one completion per trial, a Slurm array 0..N-1
   const dir = tempDir();
   const plan = planSweep(sweepFile(dir, { name: 'Emit_Me', uri: false, sweep: MATRIX }));
   const options = {
-    configFile: join(dir, 'sweep.yaml'),
+    configFile: 'sweep.yaml',
     cwd: dir,
+    root: dir,
     runsDir: join(dir, 'runs'),
-    bin: '/opt/runner/bin/runner.js',
+    bin: join(dir, 'bin', 'runner.js'),
     image: 'img:1',
   };
   const job = parse(emitKubernetes(plan, options)) as {
@@ -239,14 +240,18 @@ test('--emit: an Indexed Job with one completion per trial, a Slurm array 0..N-1
   };
   assert.is(job.kind, 'Job');
   assert.equal([job.spec.completionMode, job.spec.completions, job.spec.parallelism], ['Indexed', 5, 2]);
-  assert.equal(job.spec.template.spec.containers[0]!.command, ['node', '/opt/runner/bin/runner.js', 'sweep', 'sweep.yaml']);
+  // Paths relative to the project root, where the image's command runs: none of this machine's absolute paths.
+  assert.equal(job.spec.template.spec.containers[0]!.command, ['node', 'bin/runner.js', 'sweep', 'sweep.yaml']);
+  assert.not.match(emitKubernetes(plan, { ...options, cwd: join(dir, 'runs'), configFile: '../sweep.yaml' }), dir);
+  assert.throws(() => emitKubernetes(plan, { ...options, root: join(dir, 'bin') }), /the config file .* is outside the project/);
   assert.is(job.spec.template.spec.containers[0]!.image, 'img:1');
   assert.match(job.metadata.name, /^runner-sweep-emit-me-[0-9a-f]{8}$/);
   assert.ok(jobName(plan).length <= 63);
   const slurm = emitSlurm(plan, options);
   assert.match(slurm, /^#!\/bin\/bash\n/);
   assert.match(slurm, '#SBATCH --array=0-4%2\n');
-  assert.match(slurm, `sweep ${join(dir, 'sweep.yaml')} --runs-dir ${join(dir, 'runs')}`);
+  assert.match(slurm, 'cd "$SLURM_SUBMIT_DIR"\nexec node bin/runner.js sweep sweep.yaml --runs-dir runs\n');
+  assert.not.match(slurm, dir);
   assert.match(emitWarnings(plan, {}, 'k8s').join(' '), 'tracking is off');
   const tracked = planSweep(sweepFile(dir, { name: 'emit2', uri: 'http://mlflow.example:5000', sweep: MATRIX, file: 'tracked.yaml' }));
   assert.equal(emitWarnings(tracked, { image: 'x' }, 'k8s'), []);
@@ -281,7 +286,7 @@ test('leaderboard: best first by the goal; trials without a value last', () => {
   assert.is(bestTrial([trial(1, 'failed')], { name: 'loss', goal: 'minimize' }), undefined);
 });
 
-test('ranking: sweep.metric, else the trials\' monitor at their kept epoch (best_val_loss); a test metric is warned about', () => {
+test("ranking: sweep.metric, else the trials' monitor at their kept epoch (best_val_loss); a test metric is warned about", () => {
   const sweep = (metric: string, train = '{epochs: 1}') =>
     planSweep(
       sweepFile(tempDir(), {
@@ -294,7 +299,9 @@ test('ranking: sweep.metric, else the trials\' monitor at their kept epoch (best
   const withValidation = (metric: string, train = '{epochs: 1}') => {
     const dir = tempDir();
     const file = sweepFile(dir, { name: 'ranking', uri: false, train, sweep: `  matrix:\n    optimizer.lr: [0.01, 0.02]\n${metric}` });
-    writeTree(dir, { 'sweep.yaml': readFileSync(file, 'utf8').replace('  max_len: 24\n', '  max_len: 24\n  validation: {fraction: 0.2}\n') });
+    writeTree(dir, {
+      'sweep.yaml': readFileSync(file, 'utf8').replace('  max_len: 24\n', '  max_len: 24\n  validation: {fraction: 0.2}\n'),
+    });
     return planSweep(file);
   };
   const validated = withValidation('');
@@ -305,7 +312,10 @@ test('ranking: sweep.metric, else the trials\' monitor at their kept epoch (best
   assert.equal(none.metric, { name: 'test_accuracy', goal: 'maximize' });
   assert.match(none.warnings[0]!, 'the trials have no validation split, so they are ranked by test_accuracy');
   const chosen = withValidation('  metric: {name: test_accuracy, goal: maximize}');
-  assert.match(chosen.warnings[0]!, 'sweep.metric test_accuracy ranks the trials on the test split: that tunes hyperparameters on the test set');
+  assert.match(
+    chosen.warnings[0]!,
+    'sweep.metric test_accuracy ranks the trials on the test split: that tunes hyperparameters on the test set',
+  );
 });
 
 test.run();

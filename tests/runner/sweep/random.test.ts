@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fmix32, fnv1a32, mulberry32, randomIssues, sampleRandom, uniformAt } from '../../../runner/sweep/random.ts';
-import type { RandomDefinition, RandomParam } from '../../../runner/sweep/schema.ts';
+import { fmix32, fnv1a32, mulberry32, uniformAt } from '../../../runner/common/random.ts';
+import { randomIssues, sampleRandom } from '../../../runner/sweep/random.ts';
+import type { RandomDefinition, RandomParam } from '../../../runner/config/sweep-schema.ts';
 import { assertIssues } from './helpers.ts';
 
 const PARAMS: Record<string, RandomParam> = {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UserError } from '../../../runner/errors.ts';
-import type { SweepDefinition } from '../../../runner/sweep/schema.ts';
+import type { SweepDefinition } from '../../../runner/config/sweep-schema.ts';
 import { applyTrial, canonicalJson, planTrials, planTrialsPlanned, trialHash, trialLabel } from '../../../runner/sweep/trials.ts';
 import { assertIssues, ordered } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { SweepSchema } from '../../../runner/sweep/schema.ts';
+import { SweepSchema } from '../../../runner/config/sweep-schema.ts';
 import { trialLabel, planTrials } from '../../../runner/sweep/trials.ts';
 import { parseSweep, sweepValidator } from '../../../runner/sweep/validate.ts';
 import { assertIssues } from './helpers.ts';

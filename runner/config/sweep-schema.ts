@@ -1,5 +1,5 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
-import { DOTTED_PATH_PATTERN } from './paths.ts';
+import { DOTTED_PATH_PATTERN } from '../common/dotted-path.ts';
 
 /** Most trials a matrix may expand to, as in GitHub Actions (`strategy.matrix`). */
 export const MATRIX_TRIAL_LIMIT = 256;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isAncestorPath, pathProblem } from '../../../runner/sweep/paths.ts';
+import { isAncestorPath, pathProblem } from '../../../runner/common/dotted-path.ts';
 
 const valid = ['lr', 'optimizer.lr', 'model.kernel_sizes.0', '_private.x-y', 'a.B.c9'];
 const invalid = ['', '0.lr', 'optimizer..lr', '.lr', 'lr.', 'a b', 'optimizer.lr!', 'sweep', 'sweep.seed', 'a.__proto__.b'];

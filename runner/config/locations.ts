@@ -1,6 +1,6 @@
-import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
-import { ConfigError } from '../config/issues.ts';
-import type { LoadedConfig } from '../config/load.ts';
+import { ConfigDiagnosticsError } from './diagnostics.ts';
+import { ConfigError } from './issues.ts';
+import type { LoadedConfig } from './load.ts';
 
 /**
  * Runs `body`, turning config issues found while building (ConfigError, ConfigKeyError among them) into

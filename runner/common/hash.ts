@@ -1,5 +1,6 @@
 import { UserError } from '../errors.ts';
-import { formatPath, type YamlPath } from './errors.ts';
+import { createHash } from 'node:crypto';
+import { formatPath, type YamlPath } from './yaml-path.ts';
 
 /**
  * Canonical JSON of a config: mapping keys sorted (by UTF-16 code units, as RFC 8785), no whitespace,
@@ -9,6 +10,11 @@ import { formatPath, type YamlPath } from './errors.ts';
  */
 export function canonicalJson(value: unknown): string {
   return encode(value, []);
+}
+
+/** sha256 (hex) of a value's canonical JSON: equal values give equal hashes whatever their key order. */
+export function canonicalHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 function encode(value: unknown, path: YamlPath): string {

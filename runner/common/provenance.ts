@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { trialHash } from '../sweep/trials.ts';
+import { canonicalHash } from './hash.ts';
 
 /** The git commit, branch and dirty flag of a folder (all undefined outside a git work tree). */
 export function gitInfo(dir: string): { commit?: string; branch?: string; dirty?: boolean } {
@@ -19,7 +19,7 @@ export function gitInfo(dir: string): { commit?: string; branch?: string; dirty?
 /** Hash of a resolved config without its sweep block: same settings, same hash (sweeps match trials by it). */
 export function configHash(config: { sweep?: unknown }): string {
   const { sweep: _sweep, ...settings } = config;
-  return trialHash(settings);
+  return canonicalHash(settings);
 }
 
 let version: string | undefined;

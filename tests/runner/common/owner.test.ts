@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { currentOwner, ownerState, readOwner, writeOwner } from '../../runner/owner.ts';
-import { tempDir } from '../helpers/files.ts';
+import { currentOwner, ownerState, readOwner, writeOwner } from '../../../runner/common/owner.ts';
+import { tempDir } from '../../helpers/files.ts';
 
 test('owner.json names this process; another live process on this host is alive, an ended one gone', async () => {
   const dir = tempDir();
