@@ -1,7 +1,10 @@
 // Per-op profile of one training step of an image model in the runner's step (forward, loss, gradients,
 // grouped SGD update): which TensorFlow kernels take the time.
 //
-//   node --import tsx bench/profile-step.ts [--model mobilenet_v1|resnet18|small_cnn] [--batch 32] [--size 224] [--steps 3]
+//   node --import tsx bench/profile-step.ts [--model mobilenet_v1|resnet18|small_cnn|textcnn|birnn] [--batch 32] [--size 224] [--steps 3]
+//
+// Image models read random [batch, size, size, 3] images and train with grouped SGD (head ×10, weight
+// decay); text models read random token ids [batch, 500] from a 46,152-word vocabulary and train with Adam.
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../components/model/index.ts';
 import { optimizers } from '../components/optimizer/index.ts';
@@ -18,18 +21,33 @@ const steps = Number(option('--steps', '3'));
 
 const backend = await selectBackend('cpu');
 console.log(`backend: ${describeBackend(backend)}; ${name}, batch ${batch}, ${size}×${size}`);
-const modelConfig: Record<string, unknown> & { type: string } =
-  name === 'mobilenet_v1' ? { type: 'mobilenet_v1', alpha: 0.75 } : name === 'resnet18' ? { type: 'resnet18' } : { type: 'small_cnn' };
-const model = await models.build(modelConfig, { numClasses: 2, inputShape: [size, size, 3] });
+const text = name === 'textcnn' || name === 'birnn';
+const [VOCAB, LEN] = [46152, 500];
+const modelConfigs: Record<string, Record<string, unknown> & { type: string }> = {
+  mobilenet_v1: { type: 'mobilenet_v1', alpha: 0.75 },
+  resnet18: { type: 'resnet18' },
+  small_cnn: { type: 'small_cnn' },
+  textcnn: { type: 'textcnn' },
+  birnn: { type: 'birnn', embed_size: 100, num_hiddens: 100, num_layers: 2 },
+};
+const model = await models.build(
+  modelConfigs[name]!,
+  text ? { numClasses: 2, inputShape: [LEN], vocabSize: VOCAB } : { numClasses: 2, inputShape: [size, size, 3] },
+);
 const spec = optimizers.build(
-  { type: 'sgd', lr: 0.002, weight_decay: 0.001, param_groups: [{ name: 'head', match: ['^head_'], lr_mult: 10 }] },
+  text
+    ? { type: 'adam', lr: 0.001 }
+    : { type: 'sgd', lr: 0.002, weight_decay: 0.001, param_groups: [{ name: 'head', match: ['^head_'], lr_mult: 10 }] },
   { configDir: '.', warn: console.warn },
 );
 const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
 const optimizer = new GroupedOptimizer(spec.rule, plan.groups);
 const variables = optimizer.trainableVariables();
-const x = tf.randomUniform([batch, size, size, 3], -1, 1);
-const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+const x = text ? tf.randomUniform([batch, LEN], 0, VOCAB, 'int32') : tf.randomUniform([batch, size, size, 3], -1, 1);
+const y = tf.tensor1d(
+  Array.from({ length: batch }, (_, i) => i % 2),
+  'int32',
+);
 
 function step(): void {
   tf.tidy(() => {
@@ -58,5 +76,7 @@ for (const k of profile.kernels) {
 const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`profiled step: kernels ${total.toFixed(0)} ms in ${profile.kernels.length} kernel calls`);
 for (const [kernel, { ms, calls }] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
-  console.log(`${kernel.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} % ${String(calls).padStart(5)} calls`);
+  console.log(
+    `${kernel.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} % ${String(calls).padStart(5)} calls`,
+  );
 }
