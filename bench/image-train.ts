@@ -12,11 +12,7 @@
 // --unfused also times the runner with RUNNER_FUSED_KERNELS=0 (tfjs's own batch norm and ReLU
 // gradients) in the same rounds: the before/after of runner/backend/fused-training.ts.
 // Prints the load average before it starts; a ratio counts only from a quiet machine (load < 1.5).
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../components/model/index.ts';
 import { optimizers } from '../components/optimizer/index.ts';
@@ -27,8 +23,9 @@ import { evaluate, trainLoop } from '../runner/train/loop.ts';
 import { GroupedOptimizer } from '../runner/train/optimizer.ts';
 import { resolveParamGroups } from '../runner/train/param-groups.ts';
 import { withSeededMathRandom } from '../runner/train/random.ts';
+import { loadAverage, median, root, runPeer } from './peer.ts';
+import { join } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const wanted = option('--models', 'mobilenet_v1,resnet18,small_cnn').split(',');
@@ -107,43 +104,21 @@ async function prepare(name: string) {
   };
 }
 
-function python(): string {
-  if (process.env.PYTHON) return process.env.PYTHON;
-  const venv = join(root, '.cache/bench-venv/bin/python');
-  return existsSync(venv) ? venv : 'python3';
-}
-
 function torch(name: string): Measurement & { framework: string; threads: number } {
-  const out = execFileSync(
-    python(),
-    [
-      join(root, 'bench/image_train.py'),
-      '--model',
-      name,
-      '--steps',
-      String(steps),
-      '--warmup',
-      '2',
-      '--eval-batches',
-      String(evalBatches),
-      '--json',
-    ],
-    { encoding: 'utf8' },
-  );
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
-    framework: string;
-    threads: number;
-    examples_per_sec: number;
-    eval_examples_per_sec: number;
-  };
+  const r = runPeer<{ framework: string; threads: number; examples_per_sec: number; eval_examples_per_sec: number }>('image_train.py', [
+    '--model',
+    name,
+    '--steps',
+    String(steps),
+    '--warmup',
+    '2',
+    '--eval-batches',
+    String(evalBatches),
+  ]);
   return { framework: r.framework, threads: r.threads, train: r.examples_per_sec, eval: r.eval_examples_per_sec };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-const load = loadavg()
-  .map((l) => l.toFixed(2))
-  .join(' ');
+const load = loadAverage();
 const backend = await selectBackend('cpu');
 console.log(
   `backend: ${describeBackend(backend)}; load average before: ${load}; ${rounds} rounds of ${steps} steps, ${evalBatches}×${EVAL_BATCH} eval`,
@@ -180,8 +155,4 @@ for (const name of wanted) {
   }
   console.log(summary);
 }
-console.log(
-  `load average after: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average after: ${loadAverage()}`);

@@ -1,16 +1,12 @@
 // Training throughput: the lesson's TextCNN and BiRNN in the runner's loop against PyTorch (bench/train.py),
 // same shapes, same run, on the CPU.
 //
-//   node --import tsx bench/train.ts [--models textcnn,birnn] [--steps-textcnn 30] [--steps-birnn 4] [--no-python]
+//   node --import tsx bench/train.ts [--models textcnn,birnn] [--steps-textcnn 30] [--steps-birnn 4] [--rounds 1] [--no-python]
 //
 // Runner side: token ids [N, 500] from a 46,152-word vocabulary (the IMDb vocabulary size), batch 64,
 // through trainLoop (shuffled batches gathered on the backend, grouped Adam, loss/accuracy read back
-// every step): two epochs of `steps` steps each, the second one timed (examples_per_sec of the loop).
+// at log steps and epoch ends): two epochs of `steps` steps each, the second one timed (examples_per_sec of the loop).
 // PyTorch side: bench/train.py, the d2l training step with a DataLoader, `warmup` steps untimed.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../components/model/index.ts';
 import { optimizers } from '../components/optimizer/index.ts';
@@ -21,8 +17,8 @@ import { trainLoop } from '../runner/train/loop.ts';
 import { GroupedOptimizer } from '../runner/train/optimizer.ts';
 import { resolveParamGroups } from '../runner/train/param-groups.ts';
 import { seededRandom, withSeededMathRandom } from '../runner/train/random.ts';
+import { loadAverage, median, root, runPeer } from './peer.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const wanted = option('--models', 'textcnn,birnn').split(',');
@@ -73,35 +69,40 @@ async function runner(name: string, steps: number): Promise<{ examplesPerSec: nu
   });
 }
 
-function python(): string {
-  if (process.env.PYTHON) return process.env.PYTHON;
-  const venv = join(root, '.cache/bench-venv/bin/python');
-  return existsSync(venv) ? venv : 'python3';
-}
-
+const rounds = Number(option('--rounds', '1'));
 const backend = await selectBackend('cpu');
-console.log(`backend: ${describeBackend(backend)}; batch ${BATCH}, length ${LEN}, vocabulary ${VOCAB}`);
+console.log(
+  `backend: ${describeBackend(backend)}; batch ${BATCH}, length ${LEN}, vocabulary ${VOCAB}; load average before: ${loadAverage()}`,
+);
 for (const name of wanted) {
   const steps = Number(option(`--steps-${name}`, name === 'textcnn' ? '30' : '4'));
-  const ours = await runner(name, steps);
-  let line = `${name}: runner ${ours.examplesPerSec.toFixed(1)} examples/s (${ours.secondsPerStep.toFixed(3)} s/step, ${steps} steps)`;
-  if (!args.includes('--no-python')) {
-    const out = execFileSync(
-      python(),
-      [join(root, 'bench/train.py'), '--model', name, '--steps', String(steps), '--warmup', '2', '--json'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const torch = JSON.parse(out.trim().split('\n').at(-1)!) as {
-      framework: string;
-      threads: number;
-      examples_per_sec: number;
-      seconds_per_step: number;
-    };
-    line +=
-      ` | ${torch.framework} (${torch.threads} threads) ${torch.examples_per_sec.toFixed(1)} examples/s ` +
-      `(${torch.seconds_per_step.toFixed(3)} s/step) | ratio runner/PyTorch ${(ours.examplesPerSec / torch.examples_per_sec).toFixed(2)}×`;
+  const ours: number[] = [];
+  const peer: number[] = [];
+  let framework = '';
+  for (let round = 1; round <= rounds; round++) {
+    const result = await runner(name, steps);
+    ours.push(result.examplesPerSec);
+    let line = `${name} round ${round}: runner ${result.examplesPerSec.toFixed(1)} examples/s (${result.secondsPerStep.toFixed(3)} s/step, ${steps} steps)`;
+    if (!args.includes('--no-python')) {
+      const torch = runPeer<{ framework: string; threads: number; examples_per_sec: number; seconds_per_step: number }>('train.py', [
+        '--model',
+        name,
+        '--steps',
+        String(steps),
+        '--warmup',
+        '2',
+      ]);
+      framework = `${torch.framework} (${torch.threads} threads)`;
+      peer.push(torch.examples_per_sec);
+      line +=
+        ` | ${framework} ${torch.examples_per_sec.toFixed(1)} examples/s (${torch.seconds_per_step.toFixed(3)} s/step)` +
+        ` | ratio ${(result.examplesPerSec / torch.examples_per_sec).toFixed(2)}×`;
+    }
+    console.log(line);
   }
-  console.log(line);
+  let summary = `${name}: median of ${rounds}: runner ${median(ours).toFixed(1)} examples/s`;
+  if (peer.length)
+    summary += ` | ${framework} ${median(peer).toFixed(1)} | ratio runner/PyTorch ${(median(ours) / median(peer)).toFixed(2)}×`;
+  console.log(summary);
 }
+console.log(`load average after: ${loadAverage()}`);
