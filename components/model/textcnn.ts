@@ -4,6 +4,8 @@ import { UserError } from '../../runner/errors.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import { textInput, type BuiltModel, type ModelContext } from './model.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
+import { convReluMaxPool } from './layers/conv-max-pool.ts';
+import { fusedKernelsAllowed } from '../../runner/backend/fused-training.ts';
 
 /** The lesson's TextCNN: two embeddings, one conv1d per kernel size, max-over-time pooling, dropout, dense. */
 export const textcnn = defineComponent({
@@ -67,6 +69,41 @@ export const textcnn = defineComponent({
     const model = tf.model({ inputs: tokens, outputs: logits, name: 'textcnn' });
     const embeddingLayers = params.constant_embedding ? ['embedding', 'constant_embedding'] : ['embedding'];
     loadPretrainedEmbeddings(model, embeddingLayers, context, params.embed_size);
+    poolOnlyKeptPositions(
+      model,
+      embeddingLayers,
+      params.kernel_sizes.map((k, i) => `conv_k${k}_${i}`),
+    );
     return model;
   },
 });
+
+/** The parts of a tfjs-layers Conv1D the fused pooling reads. */
+interface Conv1DWeights {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable;
+}
+
+/**
+ * Runs `model` (when called on tensors: training, evaluation) with each conv → ReLU → max-over-time
+ * branch as convReluMaxPool, whose backward pass visits only the pooled time steps; the layers, their
+ * weights and what is saved stay as they are (RUNNER_FUSED_KERNELS=0: the layers' own path).
+ */
+function poolOnlyKeptPositions(model: tf.LayersModel, embeddings: string[], convs: string[]): void {
+  const layerCall = model.call.bind(model);
+  model.call = (inputs, kwargs) => {
+    if (!fusedKernelsAllowed()) return layerCall(inputs, kwargs);
+    return tf.tidy(() => {
+      const tokens = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const embedded = embeddings.map((name) => model.getLayer(name).apply(tokens, kwargs) as tf.Tensor3D);
+      const x = embedded.length === 1 ? embedded[0]! : tf.concat(embedded, -1);
+      const pooled = convs.map((name) => {
+        const conv = model.getLayer(name) as unknown as Conv1DWeights;
+        return convReluMaxPool(x, conv.kernel.read() as tf.Tensor3D, conv.bias.read() as tf.Tensor1D);
+      });
+      const features = pooled.length === 1 ? pooled[0]! : tf.concat(pooled, -1);
+      const dropped = model.getLayer('dropout').apply(features, kwargs) as tf.Tensor;
+      return model.getLayer('dense').apply(dropped, kwargs) as tf.Tensor;
+    });
+  };
+}

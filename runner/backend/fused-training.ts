@@ -39,9 +39,14 @@ interface BatchNormLayer {
 
 const INSTALLED = Symbol.for('runner.fused-training-installed');
 
-/** Whether the fused kernels run now: the native backend is active and they were not turned off. */
+/** Whether fused kernels may be used: not turned off with RUNNER_FUSED_KERNELS=0 (read at every call). */
+export function fusedKernelsAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.RUNNER_FUSED_KERNELS !== '0';
+}
+
+/** Whether the fused TensorFlow kernels run now: the native backend is active and they were not turned off. */
 export function fusedKernelsActive(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.RUNNER_FUSED_KERNELS === '0' || tf.getBackend() !== 'tensorflow') return false;
+  if (!fusedKernelsAllowed(env) || tf.getBackend() !== 'tensorflow') return false;
   return typeof (tf.backend() as Partial<FusedBackend>).executeMultipleOutputs === 'function';
 }
 

@@ -9,6 +9,8 @@ import { fixtureExperiment } from '../../helpers/experiment.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { models } from '../../../components/model/index.ts';
 import { UserError } from '../../../runner/errors.ts';
+import { seededRandom } from '../../../runner/train/random.ts';
+import { assertClose } from '../../helpers/tensors.ts';
 
 const context = { configDir: '.', warn() {} };
 
@@ -30,6 +32,94 @@ test('textcnn: the lesson architecture (two embeddings, one frozen; conv per ker
   assert.equal(model.getLayer('dense').getWeights()[0]!.shape, [13, 2]);
   model.dispose();
 });
+
+test('textcnn: the pooled-positions path gives the layers’ logits and gradients, in training and evaluation', async () => {
+  const model = await models.build(
+    { type: 'textcnn', embed_size: 8, kernel_sizes: [2, 3, 4], num_channels: [5, 6, 7], dropout: 0.5 },
+    { numClasses: 3, inputShape: [12], vocabSize: 30 },
+  );
+  const tokens = tf.tensor2d(
+    Array.from({ length: 5 * 12 }, (_, i) => (i * 7) % 30),
+    [5, 12],
+    'int32',
+  );
+  const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1], 'int32'), 3);
+  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const run = (fused: boolean, training: boolean) => {
+    process.env.RUNNER_FUSED_KERNELS = fused ? '1' : '0';
+    try {
+      return tf.tidy(() => {
+        // The same dropout masks on both paths: Math.random restarts from the same seed.
+        const random = seededMath(7);
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              labels,
+              random(() => model.apply(tokens, { training }) as tf.Tensor),
+            ),
+          variables,
+        );
+        const logits = random(() => model.apply(tokens, { training }) as tf.Tensor);
+        return {
+          loss: value.dataSync()[0]!,
+          logits: logits.dataSync() as Float32Array,
+          grads: variables.map((v) => grads[v.name]!.dataSync() as Float32Array),
+        };
+      });
+    } finally {
+      delete process.env.RUNNER_FUSED_KERNELS;
+    }
+  };
+  for (const training of [true, false]) {
+    const fused = run(true, training);
+    const layers = run(false, training);
+    assert.ok(Math.abs(fused.loss - layers.loss) < 1e-6, `loss ${fused.loss} vs ${layers.loss}`);
+    assertClose(fused.logits, layers.logits, 'logits', 1e-5, 1e-6);
+    layers.grads.forEach((g, i) => assertClose(fused.grads[i]!, g, `gradient of ${variables[i]!.name}`, 1e-4, 1e-6));
+  }
+  // And the fused path is the one taken: no dense convolution gradients.
+  const kernels = async (fused: boolean) => {
+    process.env.RUNNER_FUSED_KERNELS = fused ? '1' : '0';
+    try {
+      const info = await tf.profile(() => {
+        tf.tidy(() => {
+          tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(tokens, { training: true }) as tf.Tensor), variables);
+        });
+      });
+      return info.kernelNames;
+    } finally {
+      delete process.env.RUNNER_FUSED_KERNELS;
+    }
+  };
+  const [fusedKernels, layerKernels] = [await kernels(true), await kernels(false)];
+  assert.ok(
+    layerKernels.some((k) => /Conv2DBackpropFilter/i.test(k)),
+    `layers: ${layerKernels}`,
+  );
+  assert.not.ok(
+    fusedKernels.some((k) => /Conv2DBackprop/i.test(k)),
+    `fused: ${fusedKernels}`,
+  );
+  assert.ok(
+    fusedKernels.some((k) => /ScatterNd/i.test(k)),
+    `fused: ${fusedKernels}`,
+  );
+  tf.dispose([tokens, labels]);
+  model.dispose();
+});
+
+/** Runs `fn` with Math.random drawing from a fresh seeded stream (restored afterwards). */
+function seededMath(seed: number): <T>(fn: () => T) => T {
+  return (fn) => {
+    const original = Math.random;
+    Math.random = seededRandom(seed);
+    try {
+      return fn();
+    } finally {
+      Math.random = original;
+    }
+  };
+}
 
 test('textcnn: bad shapes are UserErrors', async () => {
   const build = (params: Record<string, unknown>) =>
