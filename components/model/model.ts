@@ -11,6 +11,8 @@ export interface ModelContext {
   vocabSize?: number;
   /** Pretrained embedding rows in vocabulary order, `[vocabSize, dim]`, when the config names one. */
   pretrainedEmbedding?: tf.Tensor2D;
+  /** Build the architecture only, without reading pretrained weight files (the static check's build on placeholder data). */
+  withoutWeights?: boolean;
 }
 
 /** A built model: a tfjs LayersModel from token ids (or pixels) to class logits. */

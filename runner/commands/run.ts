@@ -4,6 +4,7 @@ import { loadConfig, parseSetOption } from '../config/load.ts';
 import { UserError, exitCodeOf } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { runExperiment, type RunOutcome } from '../run/run-experiment.ts';
+import { assertStaticallyValid } from '../run/check.ts';
 import { planResume, type ResumePlan } from '../run/resume.ts';
 import { hasSweep } from '../sweep/plan.ts';
 import { interruptedExitCode, withInterrupts } from './interrupts.ts';
@@ -79,6 +80,7 @@ async function runCommand(argv: string[]): Promise<number> {
   // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
   if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
   const loaded = resume?.loaded ?? loadConfig(positionals[0]!, overrides);
+  await assertStaticallyValid(loaded); // before any data loads; its warnings come again from the run, as it builds
   let stop: AbortSignal | undefined;
   const outcome = await withInterrupts(
     (message) => progress.warn(message),
