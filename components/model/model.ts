@@ -1,6 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../runner/errors.ts';
 
+/** The widest layer a config may ask for (units, channels, embedding width): wider ones would not fit in memory anyway. */
+export const MAX_WIDTH = 65_536;
+/** The most stacked layers or blocks a config may ask for. */
+export const MAX_DEPTH = 256;
+
 /** What a model builder knows about the data it will be trained on. */
 export interface ModelContext {
   /** Number of classes; the model outputs this many logits. */

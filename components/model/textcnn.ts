@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
 import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
-import { textInput, type BuiltModel, type ModelContext } from './model.ts';
+import { MAX_WIDTH, textInput, type BuiltModel, type ModelContext } from './model.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
 
 /** The lesson's TextCNN: two embeddings, one conv1d per kernel size, max-over-time pooling, dropout, dense. */
@@ -10,13 +10,13 @@ export const textcnn = defineComponent({
   summary: "d2l's TextCNN: trainable + frozen embeddings, conv1d per kernel size, max-over-time pooling.",
   params: Type.Object(
     {
-      embed_size: Type.Integer({ minimum: 1, default: 100, description: 'Width of each of the two embeddings.' }),
-      kernel_sizes: Type.Array(Type.Integer({ minimum: 1 }), {
+      embed_size: Type.Integer({ minimum: 1, maximum: MAX_WIDTH, default: 100, description: 'Width of each of the two embeddings.' }),
+      kernel_sizes: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
         minItems: 1,
         default: [3, 4, 5],
         description: 'One conv1d per kernel size (in tokens).',
       }),
-      num_channels: Type.Array(Type.Integer({ minimum: 1 }), {
+      num_channels: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
         minItems: 1,
         default: [100, 100, 100],
         description: 'Output channels of each conv1d, same length as kernel_sizes.',
