@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Choice } from '../augmentation/augmentation.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
-import { MAX_DEPTH, type BuiltModel, type ModelContext } from './model.ts';
+import { MAX_WIDTH, type BuiltModel, type ModelContext } from './model.ts';
 
 /**
  * The residual block of d2l's ResNet: 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, plus the
@@ -32,10 +32,10 @@ export const resnet18 = defineComponent({
     {
       widths: Type.Tuple(
         [
-          Type.Integer({ minimum: 1, maximum: MAX_DEPTH }),
-          Type.Integer({ minimum: 1, maximum: MAX_DEPTH }),
-          Type.Integer({ minimum: 1, maximum: MAX_DEPTH }),
-          Type.Integer({ minimum: 1, maximum: MAX_DEPTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
         ],
         { default: [64, 128, 256, 512], description: 'Channels of the four stages (stages 2-4 halve the resolution).' },
       ),
