@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { mulberry32 } from '../../runner/sweep/random.ts';
 
 /** One broken variant of a config: its YAML text and what was done to it. */
 export interface Mutant {
@@ -12,16 +13,10 @@ export interface Mutant {
   yaml: string;
 }
 
-/** mulberry32: a small seeded PRNG giving numbers in [0, 1). */
+/** Uniform numbers in [0, 1) from the seeded mulberry32 generator sweeps draw from. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 2 ** 32;
 }
 
 type Node = unknown;
