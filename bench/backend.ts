@@ -19,7 +19,12 @@ const { values: opts } = parseArgs({
 });
 const JS_BATCH = Number(opts['js-batch']);
 const NATIVE_STEPS = Number(opts.steps);
-const SEQ = 500, EMBED = 100, VOCAB = 20_000, FILTERS = 100, KERNELS = [3, 4, 5], BATCH = 64;
+const SEQ = 500,
+  EMBED = 100,
+  VOCAB = 20_000,
+  FILTERS = 100,
+  KERNELS = [3, 4, 5],
+  BATCH = 64;
 
 /** A rate with 3 significant digits (pure-JS rates can be far below 1). */
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
@@ -52,7 +57,9 @@ async function matmulGflops(warmup: number, iterations: number): Promise<number>
 function textCnn(): tf.LayersModel {
   const tokens = tf.input({ shape: [SEQ], dtype: 'int32' });
   const trainable = tf.layers.embedding({ inputDim: VOCAB, outputDim: EMBED, name: 'embed_trainable' }).apply(tokens) as tf.SymbolicTensor;
-  const frozen = tf.layers.embedding({ inputDim: VOCAB, outputDim: EMBED, trainable: false, name: 'embed_frozen' }).apply(tokens) as tf.SymbolicTensor;
+  const frozen = tf.layers
+    .embedding({ inputDim: VOCAB, outputDim: EMBED, trainable: false, name: 'embed_frozen' })
+    .apply(tokens) as tf.SymbolicTensor;
   const channels = tf.layers.concatenate({ axis: -1 }).apply([trainable, frozen]) as tf.SymbolicTensor;
   const pooled = KERNELS.map((k) => {
     const conv = tf.layers.conv1d({ filters: FILTERS, kernelSize: k, activation: 'relu' }).apply(channels) as tf.SymbolicTensor;
@@ -85,7 +92,10 @@ async function main(): Promise<void> {
   const native = report.tfBackend;
   console.log(`backend: ${describeBackend(report)}`);
   if (report.kind === 'pure-js') throw new Error('the native backend did not load: nothing to compare');
-  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
   console.log(`cores: ${availableParallelism()}, load average: ${load()}, node ${process.version}, tfjs ${tf.version.tfjs}`);
 
   const rows: Array<[string, number, number, string]> = [];

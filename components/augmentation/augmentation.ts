@@ -47,9 +47,13 @@ export const PAD_ID = 0;
 /** Token id of unknown words, as the vocabulary assigns it. */
 export const UNK_ID = 1;
 
+/** The longest image side a config may ask for, in pixels. */
+export const MAX_IMAGE_SIDE = 8192;
+
 /** `size` param: one number (square, or the shorter side for `resize`) or `[height, width]`. */
 export function SizeParam(description: string, defaultValue?: number) {
-  return Type.Union([Type.Integer({ minimum: 1 }), Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })])], {
+  const pixels = Type.Integer({ minimum: 1, maximum: MAX_IMAGE_SIDE });
+  return Type.Union([pixels, Type.Tuple([pixels, pixels])], {
     description,
     ...(defaultValue === undefined ? {} : { default: defaultValue }),
   });

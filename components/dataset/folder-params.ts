@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigKeyError } from '../../runner/config/issues.ts';
+import { ConfigKeyError, type ConfigIssue } from '../../runner/config/issues.ts';
 
 /** The params of datasets laid out as `<split>/<class>/<file>`: split folder names and the class order. */
 export const folderSplitParams = {
@@ -22,19 +22,26 @@ export const folderSplitParams = {
   ),
 };
 
+/** The problem with the split folder names (a validation split named like the train or test split), or []. */
+export function splitFolderIssues(params: { train_split: string; test_split: string; validation_split?: string }): ConfigIssue[] {
+  const { train_split: train, test_split: test, validation_split: validation } = params;
+  if (validation === undefined || (validation !== train && validation !== test)) return [];
+  return [
+    {
+      path: ['validation_split'],
+      message: `the validation split folder '${validation}' is also the ${validation === train ? 'training' : 'test'} split folder.`,
+      hint: 'Name a separate folder (e.g. val), or use data.validation to hold out part of the training split.',
+    },
+  ];
+}
+
 /**
  * The split folders to read: train, test and the own validation split when given. A validation
  * split named like train or test is a ConfigKeyError at `validation_split`.
  */
 export function splitFolders(params: { train_split: string; test_split: string; validation_split?: string }): string[] {
+  const [issue] = splitFolderIssues(params);
+  if (issue) throw new ConfigKeyError(issue.path, issue.message, issue.hint);
   const { train_split: train, test_split: test, validation_split: validation } = params;
-  if (validation === undefined) return [train, test];
-  if (validation === train || validation === test) {
-    throw new ConfigKeyError(
-      ['validation_split'],
-      `the validation split folder '${validation}' is also the ${validation === train ? 'training' : 'test'} split folder.`,
-      'Name a separate folder (e.g. val), or use data.validation to hold out part of the training split.',
-    );
-  }
-  return [train, test, validation];
+  return validation === undefined ? [train, test] : [train, test, validation];
 }

@@ -2,12 +2,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Choice, SizeParam, squareSize } from '../augmentation/augmentation.ts';
-import { FilePath } from '../../runner/config/path.ts';
+import { FilePath, pathIssues } from '../../runner/config/path.ts';
 import { locatedAt } from '../../runner/config/issues.ts';
 import { UserError } from '../../runner/errors.ts';
-import { defineComponent, type BuildContext } from '../../runner/registry.ts';
+import { defineComponent, type BuildContext, type CheckIssue } from '../../runner/registry.ts';
 import type { ImageDataset, ImageSplit } from '../../runner/data/types.ts';
-import { folderSplitParams, splitFolders } from './folder-params.ts';
+import { folderSplitParams, splitFolderIssues, splitFolders } from './folder-params.ts';
 import { decodeInto, ImageDecodeError, type Decoder, type Fit } from './image-decode.ts';
 import { readTarFile } from './tar.ts';
 import { indexLabels } from './text-files.ts';
@@ -197,6 +197,9 @@ export const imageFolder = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params): CheckIssue[] {
+    return [...pathIssues(params.path, ['path'], 'The image_folder dataset'), ...splitFolderIssues(params)];
+  },
   async build(params, context: BuildContext): Promise<ImageDataset> {
     const splits = splitFolders(params);
     const atSplit: AtSplit = (split, body) => (split === params.validation_split ? locatedAt(['validation_split'], body) : body());

@@ -1,9 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { FilePath } from '../../runner/config/path.ts';
+import { FilePath, pathIssues } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
-import { defineComponent, type BuildContext } from '../../runner/registry.ts';
+import { defineComponent, type BuildContext, type CheckIssue } from '../../runner/registry.ts';
 import type { TextDataset, TextSplit } from '../../runner/data/types.ts';
 import { defaultCacheDir, download } from './download.ts';
 import { decodeText, readTextFiles, stripNewlines } from './text-files.ts';
@@ -98,13 +98,10 @@ export async function loadImdb(
   params: { path?: string; download: boolean; url: string; sha256?: string; cache_dir?: string },
   context: Pick<BuildContext, 'warn'> & { log?(message: string): void },
 ): Promise<TextDataset> {
+  const [problem] = imdbSourceIssues(params);
+  if (problem) throw new UserError(problem.message);
   let path = params.path;
   if (params.download) {
-    if (path !== undefined) {
-      throw new UserError(
-        'The imdb dataset has both path and download: true; give one: path to a local copy, or download: true to fetch it.',
-      );
-    }
     const sha256 = params.sha256 ?? (params.url === IMDB_URL ? IMDB_SHA256 : undefined);
     path = await download({
       url: params.url,
@@ -114,9 +111,7 @@ export async function loadImdb(
       warn: context.warn,
     });
   }
-  if (path === undefined) {
-    throw new UserError('The imdb dataset needs path (the aclImdb_v1.tar.gz archive or the extracted aclImdb folder) or download: true.');
-  }
+  if (path === undefined) throw new Error('unreachable: imdbSourceIssues requires path or download');
   let isFolder: boolean;
   try {
     isFolder = (await stat(path)).isDirectory();
@@ -126,6 +121,31 @@ export async function loadImdb(
     );
   }
   return toDataset(isFolder ? await readFolder(path) : await readArchive(path), path);
+}
+
+/** The problem with where the imdb dataset comes from (path and download both or neither, a path that does not exist), or []. */
+function imdbSourceIssues(params: { path?: string; download: boolean }): CheckIssue[] {
+  if (params.download && params.path !== undefined) {
+    return [
+      {
+        path: ['download'],
+        message: 'The imdb dataset has both path and download: true; give one: path to a local copy, or download: true to fetch it.',
+      },
+    ];
+  }
+  if (params.download) return [];
+  if (params.path === undefined) {
+    return [
+      {
+        path: [],
+        message: 'The imdb dataset needs path (the aclImdb_v1.tar.gz archive or the extracted aclImdb folder) or download: true.',
+      },
+    ];
+  }
+  return pathIssues(params.path, ['path'], "The imdb dataset's path").map((issue) => ({
+    ...issue,
+    hint: 'Point it at aclImdb_v1.tar.gz or the extracted aclImdb folder, or set download: true.',
+  }));
 }
 
 /** Stanford's Large Movie Review Dataset (aclImdb): folder, .tar.gz read in place, or download. */
@@ -156,6 +176,7 @@ export const imdb = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check: imdbSourceIssues,
   build(params, context): Promise<TextDataset> {
     return loadImdb(params, { warn: context.warn, log: (m) => process.stderr.write(`${m}\n`) });
   },

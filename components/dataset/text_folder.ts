@@ -2,11 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
-import { defineComponent } from '../../runner/registry.ts';
+import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
-import { folderSplitParams, splitFolders } from './folder-params.ts';
+import { folderSplitParams, splitFolderIssues, splitFolders } from './folder-params.ts';
 import { readTextDataset, readTextFiles, stripNewlines } from './text-files.ts';
-import { FilePath } from '../../runner/config/path.ts';
+import { FilePath, pathIssues } from '../../runner/config/path.ts';
 
 async function listDirectory(path: string, what: string): Promise<string[]> {
   try {
@@ -53,6 +53,9 @@ export const textFolder = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params): CheckIssue[] {
+    return [...pathIssues(params.path, ['path'], 'The text_folder dataset', 'folder'), ...splitFolderIssues(params)];
+  },
   async build(params): Promise<TextDataset> {
     const [trainSplit, testSplit, validationSplit] = splitFolders(params);
     const read = (split: string) => () => readSplit(params.path, split, params.extension);

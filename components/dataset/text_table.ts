@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
-import { FilePath } from '../../runner/config/path.ts';
-import { defineComponent } from '../../runner/registry.ts';
+import { FilePath, pathIssues } from '../../runner/config/path.ts';
+import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
 import type { TextDataset } from '../../runner/data/types.ts';
 import { formatFromPath, readTableColumns, type TableFormat } from './table-formats.ts';
 import { decodeText, readTextDataset, stripNewlines } from './text-files.ts';
@@ -49,6 +49,10 @@ export const textTable = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params): CheckIssue[] {
+    const tables = { train: params.train, test: params.test, validation: params.validation };
+    return Object.entries(tables).flatMap(([key, path]) => (path === undefined ? [] : pathIssues(path, [key], `The ${key} table`, 'file')));
+  },
   async build(params): Promise<TextDataset> {
     const columns = { text: params.text_column, label: params.label_column };
     const read = (path: string) => () => readTable(path, params.format, columns);

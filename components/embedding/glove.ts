@@ -5,9 +5,9 @@ import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
-import { FilePath, isUrl } from '../../runner/config/path.ts';
+import { FilePath, isUrl, pathIssues } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
-import { defineComponent } from '../../runner/registry.ts';
+import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
 import { SPECIAL_TOKENS, PAD_ID } from '../../runner/data/vocab.ts';
 import { defaultCacheDir, download } from '../dataset/download.ts';
 import type { EmbeddingContext, PretrainedEmbedding } from './embedding.ts';
@@ -223,6 +223,9 @@ export const glove = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params): CheckIssue[] {
+    return pathIssues(params.path, ['path'], 'The word vectors file', 'file');
+  },
   build(params, context: EmbeddingContext): Promise<PretrainedEmbedding> {
     return loadGlove(params, context);
   },

@@ -4,7 +4,7 @@ import { defineComponent } from '../../runner/registry.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
 import { FirstLastTimeSteps } from './layers/first-last.ts';
 import { FusedBidirectionalLSTM } from './layers/fused-lstm.ts';
-import { textInput, type BuiltModel, type ModelContext } from './model.ts';
+import { MAX_DEPTH, MAX_WIDTH, textInput, type BuiltModel, type ModelContext } from './model.ts';
 
 /** The lesson's BiRNN: embedding, stacked bidirectional LSTMs, first + last outputs, dense. */
 export const birnn = defineComponent({
@@ -12,9 +12,9 @@ export const birnn = defineComponent({
   summary: "d2l's BiRNN: embedding, stacked bidirectional LSTMs, first and last outputs concatenated, dense.",
   params: Type.Object(
     {
-      embed_size: Type.Integer({ minimum: 1, default: 100, description: 'Embedding width.' }),
-      num_hiddens: Type.Integer({ minimum: 1, default: 100, description: 'LSTM units per direction.' }),
-      num_layers: Type.Integer({ minimum: 1, default: 2, description: 'Stacked bidirectional LSTM layers.' }),
+      embed_size: Type.Integer({ minimum: 1, maximum: MAX_WIDTH, default: 100, description: 'Embedding width.' }),
+      num_hiddens: Type.Integer({ minimum: 1, maximum: MAX_WIDTH, default: 100, description: 'LSTM units per direction.' }),
+      num_layers: Type.Integer({ minimum: 1, maximum: MAX_DEPTH, default: 2, description: 'Stacked bidirectional LSTM layers.' }),
       freeze_embedding: Type.Boolean({
         default: false,
         description: 'Make the embedding non-trainable (the lesson freezes it when it holds GloVe vectors).',

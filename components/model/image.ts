@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from '@sinclair/typebox';
 import { UserError } from '../../runner/errors.ts';
-import type { ModelContext } from './model.ts';
+import { MAX_WIDTH, type ModelContext } from './model.ts';
 
 /** The `[height, width, channels]` an image model reads; a UserError for text data. */
 export function imageInput(model: string, context: ModelContext): [number, number, number] {
@@ -16,7 +16,7 @@ export function imageInput(model: string, context: ModelContext): [number, numbe
 /** The `head` param of image models: optional hidden layers, dropout, then one logit per class. */
 export const HeadSchema = Type.Object(
   {
-    units: Type.Array(Type.Integer({ minimum: 1 }), {
+    units: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
       default: [],
       description: 'Hidden dense layers (ReLU) before the classifier, e.g. [256]; [] = a single dense layer.',
     }),

@@ -1,6 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../runner/errors.ts';
 
+/** The widest layer a config may ask for (units, channels, embedding width): wider ones would not fit in memory anyway. */
+export const MAX_WIDTH = 65_536;
+/** The most stacked layers or blocks a config may ask for. */
+export const MAX_DEPTH = 256;
+
 /** What a model builder knows about the data it will be trained on. */
 export interface ModelContext {
   /** Number of classes; the model outputs this many logits. */
@@ -11,6 +16,8 @@ export interface ModelContext {
   vocabSize?: number;
   /** Pretrained embedding rows in vocabulary order, `[vocabSize, dim]`, when the config names one. */
   pretrainedEmbedding?: tf.Tensor2D;
+  /** Build the architecture only, without reading pretrained weight files (the static check's build on placeholder data). */
+  withoutWeights?: boolean;
 }
 
 /** A built model: a tfjs LayersModel from token ids (or pixels) to class logits. */

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
-import { FilePath } from '../../runner/config/path.ts';
+import { FilePath, pathIssues } from '../../runner/config/path.ts';
 import { UserError } from '../../runner/errors.ts';
-import { closestName, defineComponent } from '../../runner/registry.ts';
+import { closestName, defineComponent, type CheckIssue } from '../../runner/registry.ts';
 import { defaultCacheDir, download, partialPath, removeDeadPartials } from '../dataset/download.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
 import type { BuiltModel, ModelContext } from './model.ts';
@@ -67,47 +67,130 @@ export async function downloadModel(url: string, cacheDir = join(defaultCacheDir
   return target;
 }
 
-/** Loads a TF.js LayersModel from a model.json path, a folder holding one, or an http(s)/file URL (downloaded once, cached). */
-export async function loadLayersModelFrom(location: string): Promise<tf.LayersModel> {
-  let path = location;
-  if (/^https?:\/\//i.test(location)) path = await downloadModel(location);
-  else if (/^file:\/\//i.test(location)) path = fileURLToPath(location);
-  let file = path;
+/** The model.json a local pretrained path names (the file, or model.json in the folder); a UserError when there is none. */
+function localModelJson(location: string): string {
+  const path = /^file:\/\//i.test(location) ? fileURLToPath(location) : location;
+  let isFolder: boolean;
   try {
-    if ((await stat(path)).isDirectory()) file = join(path, 'model.json');
+    isFolder = statSync(path).isDirectory();
   } catch {
     throw new UserError(`The pretrained model ${location} does not exist; expected a model.json, a folder holding one, or an http(s) URL.`);
   }
+  const file = isFolder ? join(path, 'model.json') : path;
+  if (isFolder && !existsSync(file)) throw new UserError(`The pretrained model folder ${path} has no model.json.`);
+  return file;
+}
+
+/** A local model.json read and checked: its LayersModel JSON and the weight files it lists (every one present). */
+function readLocalModel(location: string): { file: string; json: ReturnType<typeof parseModelJson> } {
+  const file = localModelJson(location);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`The pretrained model folder ${path} has no model.json.`);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      `The pretrained model ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
   }
   const json = parseModelJson(text, file);
-  const folder = join(file, '..');
-  const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
     for (const weightPath of group.paths) {
-      try {
-        buffers.push(await readFile(join(folder, weightPath)));
-      } catch {
-        throw new UserError(`The weight file ${join(folder, weightPath)} listed in ${file} is missing.`);
-      }
+      const [problem] = pathIssues(join(file, '..', weightPath), [], 'The weight file', 'file');
+      if (problem) throw new UserError(problem.message.replace(/\.$/, ` (listed in ${file}).`));
     }
   }
-  const weightData = Buffer.concat(buffers);
+  return { file, json };
+}
+
+/** Names of the layers of a Keras / TF.js LayersModel topology (functional or sequential), read from its JSON. */
+export function topologyLayers(topology: unknown): { name: string; className: string; config: Record<string, unknown> }[] {
+  const root = (topology as { model_config?: unknown }).model_config ?? topology;
+  const config = (root as { config?: unknown }).config;
+  const layers = Array.isArray(config) ? config : ((config as { layers?: unknown[] } | undefined)?.layers ?? []);
+  return layers.map((layer) => {
+    const { name, class_name, config: layerConfig } = layer as { name?: string; class_name?: string; config?: Record<string, unknown> };
+    return { name: String(name ?? layerConfig?.name ?? ''), className: String(class_name ?? ''), config: layerConfig ?? {} };
+  });
+}
+
+/**
+ * Loads a TF.js LayersModel from a model.json path, a folder holding one, or an http(s)/file URL (downloaded once,
+ * cached). `readWeights: false` builds the architecture with zero weights without reading the weight files (the
+ * static check's placeholder build).
+ */
+export async function loadLayersModelFrom(location: string, options: { readWeights?: boolean } = {}): Promise<tf.LayersModel> {
+  const local = /^https?:\/\//i.test(location) ? await downloadModel(location) : location;
+  const { file, json } = readLocalModel(local);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  let artifacts: tf.io.ModelArtifacts;
+  if (options.readWeights === false) {
+    // Zeros of every weight's shape (quantization dropped): tfjs then skips its random initialisation too.
+    const plain = specs.map(({ name, shape, dtype }) => ({
+      name,
+      shape,
+      dtype: dtype === 'int32' ? ('int32' as const) : ('float32' as const),
+    }));
+    const bytes = plain.reduce((n, spec) => n + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
+    artifacts = {
+      modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: plain,
+      weightData: new ArrayBuffer(bytes),
+    };
+  } else {
+    const buffers: Uint8Array[] = [];
+    for (const group of json.weightsManifest)
+      for (const weightPath of group.paths) buffers.push(await readFile(join(file, '..', weightPath)));
+    const weightData = Buffer.concat(buffers);
+    artifacts = {
+      modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: specs,
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+    };
+  }
   try {
-    return await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-      }),
-    );
+    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (error) {
     throw new UserError(`${file} could not be loaded as a TF.js LayersModel: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** What the static check can tell about a local pretrained model from its model.json alone: files, cut_at, input shape. */
+function checkPretrained(params: { path: string; cut_at?: string }, inputShape: number[] | undefined): CheckIssue[] {
+  if (/^https?:\/\//i.test(params.path)) return [];
+  let json: ReturnType<typeof parseModelJson>;
+  try {
+    json = readLocalModel(params.path).json;
+  } catch (error) {
+    if (error instanceof UserError) return [{ path: ['path'], message: error.message }];
+    throw error;
+  }
+  const issues: CheckIssue[] = [];
+  const layers = topologyLayers(json.modelTopology);
+  const names = layers.map((l) => l.name);
+  if (params.cut_at !== undefined && !names.includes(params.cut_at)) {
+    const closest = closestName(params.cut_at, names);
+    issues.push({
+      path: ['cut_at'],
+      message: `The pretrained model ${params.path} has no layer '${params.cut_at}'` + (closest ? `; did you mean '${closest}'?` : '.'),
+      hint: `Its last layers: ${names.slice(-8).join(', ')}.`,
+    });
+  }
+  const inputs = layers.filter((l) => l.className === 'InputLayer');
+  const expected = (inputs[0]?.config.batch_input_shape ?? inputs[0]?.config.batchInputShape) as (number | null)[] | undefined;
+  if (inputShape?.length === 3 && inputs.length === 1 && expected) {
+    const mismatch = inputShapeMismatch(params.path, expected.slice(1), inputShape);
+    if (mismatch) issues.push({ path: ['path'], message: mismatch });
+  }
+  return issues;
+}
+
+/** The message for a model taking `expected` (null: any size) while the data pipeline gives `shape`; undefined when they agree. */
+function inputShapeMismatch(path: string, expected: (number | null)[], shape: number[]): string | undefined {
+  if (expected.length === shape.length && expected.every((d, i) => d === null || d === shape[i])) return undefined;
+  return (
+    `The pretrained model ${path} takes inputs of shape [${expected.map((d) => d ?? 'any').join(', ')}] but the data ` +
+    `pipeline gives [${shape.join(', ')}]; set the image size with data.augmentation (e.g. center_crop / random_resized_crop to its size).`
+  );
 }
 
 /**
@@ -145,27 +228,16 @@ export const pretrained = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params, context): CheckIssue[] {
+    return checkPretrained(params, context.inputShape);
+  },
   async build(params, context: ModelContext): Promise<BuiltModel> {
     const shape = imageInput('pretrained', context);
-    const base = await loadLayersModelFrom(params.path);
-    const expected = base.inputs[0]!.shape.slice(1);
-    if (base.inputs.length !== 1 || expected.some((d, i) => d !== null && d !== shape[i])) {
-      throw new UserError(
-        `The pretrained model ${params.path} takes inputs of shape [${expected.map((d) => d ?? 'any').join(', ')}] but the data ` +
-          `pipeline gives [${shape.join(', ')}]; set the image size with data.augmentation (e.g. center_crop / random_resized_crop to its size).`,
-      );
-    }
+    const base = await loadLayersModelFrom(params.path, { readWeights: !context.withoutWeights });
+    const mismatch = inputShapeMismatch(params.path, base.inputs[0]!.shape.slice(1), shape);
+    if (base.inputs.length !== 1 || mismatch) throw new UserError(mismatch ?? `The pretrained model ${params.path} has several inputs.`);
     let features = base.outputs[0]!;
     if (params.cut_at !== undefined) {
-      const names = base.layers.map((l) => l.name);
-      if (!names.includes(params.cut_at)) {
-        const closest = closestName(params.cut_at, names);
-        throw new UserError(
-          `The pretrained model ${params.path} has no layer '${params.cut_at}'` +
-            (closest ? `; did you mean '${closest}'?` : '.') +
-            ` Its last layers: ${names.slice(-8).join(', ')}.`,
-        );
-      }
       const output = base.getLayer(params.cut_at).output;
       if (Array.isArray(output))
         throw new UserError(`Layer '${params.cut_at}' of ${params.path} has several outputs; cut at a layer with one.`);

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Choice } from '../augmentation/augmentation.ts';
 import { defineComponent } from '../../runner/registry.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
-import type { BuiltModel, ModelContext } from './model.ts';
+import { MAX_WIDTH, type BuiltModel, type ModelContext } from './model.ts';
 
 /**
  * The residual block of d2l's ResNet: 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, plus the
@@ -31,7 +31,12 @@ export const resnet18 = defineComponent({
   params: Type.Object(
     {
       widths: Type.Tuple(
-        [Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })],
+        [
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+          Type.Integer({ minimum: 1, maximum: MAX_WIDTH }),
+        ],
         { default: [64, 128, 256, 512], description: 'Channels of the four stages (stages 2-4 halve the resolution).' },
       ),
       stem: Choice(['imagenet', 'small'], {

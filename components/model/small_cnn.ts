@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
 import { defineComponent } from '../../runner/registry.ts';
 import { classifierHead, HeadSchema, imageInput } from './image.ts';
-import type { BuiltModel, ModelContext } from './model.ts';
+import { MAX_WIDTH, type BuiltModel, type ModelContext } from './model.ts';
 
 /** A small convolutional network for tests and quick experiments: conv-BN-ReLU-maxpool stages, then the head. */
 export const smallCnn = defineComponent({
@@ -10,7 +10,7 @@ export const smallCnn = defineComponent({
   summary: 'A small CNN: per stage 3×3 conv, batch norm, ReLU, 2×2 max pooling; global average pooling and a dense head.',
   params: Type.Object(
     {
-      channels: Type.Array(Type.Integer({ minimum: 1 }), {
+      channels: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
         minItems: 1,
         default: [32, 64, 128],
         description: 'Output channels of each stage (one stage per entry; each halves the resolution).',

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
-import { UserError } from '../../runner/errors.ts';
-import { defineComponent } from '../../runner/registry.ts';
-import { textInput, type BuiltModel, type ModelContext } from './model.ts';
+import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
+import { MAX_WIDTH, textInput, type BuiltModel, type ModelContext } from './model.ts';
 import { loadPretrainedEmbeddings } from './embedding.ts';
 import { convReluMaxPool } from './layers/conv-max-pool.ts';
 import { fusedKernelsAllowed } from '../../runner/backend/fused-training.ts';
@@ -13,13 +12,13 @@ export const textcnn = defineComponent({
   summary: "d2l's TextCNN: trainable + frozen embeddings, conv1d per kernel size, max-over-time pooling.",
   params: Type.Object(
     {
-      embed_size: Type.Integer({ minimum: 1, default: 100, description: 'Width of each of the two embeddings.' }),
-      kernel_sizes: Type.Array(Type.Integer({ minimum: 1 }), {
+      embed_size: Type.Integer({ minimum: 1, maximum: MAX_WIDTH, default: 100, description: 'Width of each of the two embeddings.' }),
+      kernel_sizes: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
         minItems: 1,
         default: [3, 4, 5],
         description: 'One conv1d per kernel size (in tokens).',
       }),
-      num_channels: Type.Array(Type.Integer({ minimum: 1 }), {
+      num_channels: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_WIDTH }), {
         minItems: 1,
         default: [100, 100, 100],
         description: 'Output channels of each conv1d, same length as kernel_sizes.',
@@ -32,15 +31,27 @@ export const textcnn = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check(params, context): CheckIssue[] {
+    const issues: CheckIssue[] = [];
+    if (params.kernel_sizes.length !== params.num_channels.length) {
+      issues.push({
+        path: ['num_channels'],
+        message: `textcnn: kernel_sizes has ${params.kernel_sizes.length} entries but num_channels has ${params.num_channels.length}; give one channel count per kernel size.`,
+      });
+    }
+    const maxLen = context.inputShape?.length === 1 ? context.inputShape[0]! : undefined;
+    params.kernel_sizes.forEach((k, i) => {
+      if (maxLen !== undefined && k > maxLen) {
+        issues.push({
+          path: ['kernel_sizes', i],
+          message: `textcnn: kernel size ${k} would exceed max_len ${maxLen} (a kernel spans that many tokens).`,
+        });
+      }
+    });
+    return issues;
+  },
   build(params, context: ModelContext): BuiltModel {
     const { vocabSize, maxLen } = textInput('textcnn', context);
-    if (params.kernel_sizes.length !== params.num_channels.length) {
-      throw new UserError(
-        `textcnn: kernel_sizes has ${params.kernel_sizes.length} entries but num_channels has ${params.num_channels.length}; give one channel count per kernel size.`,
-      );
-    }
-    const tooLong = params.kernel_sizes.filter((k) => k > maxLen);
-    if (tooLong.length > 0) throw new UserError(`textcnn: kernel sizes ${tooLong.join(', ')} exceed max_len ${maxLen}.`);
     const tokens = tf.input({ shape: [maxLen], dtype: 'int32', name: 'tokens' });
     const embedding = (name: string, trainable: boolean) =>
       tf.layers

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type } from '@sinclair/typebox';
-import { defineComponent } from '../../runner/registry.ts';
+import { defineComponent, type CheckIssue } from '../../runner/registry.ts';
 import { withWeightDecay, type OptimizerSpec } from '../../runner/train/optimizer.ts';
 import { ParamGroupsSchema } from '../../runner/train/param-groups.ts';
-import { UserError } from '../../runner/errors.ts';
 
 /** SGD as in PyTorch (momentum buffer starts at the first gradient; optional Nesterov; L2 weight decay). */
 export const sgd = defineComponent({
@@ -20,11 +19,12 @@ export const sgd = defineComponent({
     },
     { additionalProperties: false },
   ),
+  check({ momentum, dampening, nesterov }): CheckIssue[] {
+    if (!nesterov || (momentum > 0 && dampening === 0)) return [];
+    return [{ path: ['nesterov'], message: 'sgd: nesterov needs momentum > 0 and dampening 0 (as in PyTorch).' }];
+  },
   build(params): OptimizerSpec {
     const { momentum, dampening, nesterov } = params;
-    if (nesterov && (momentum <= 0 || dampening !== 0)) {
-      throw new UserError('sgd: nesterov needs momentum > 0 and dampening 0 (as in PyTorch).');
-    }
     return {
       lr: params.lr,
       weightDecay: params.weight_decay,

@@ -40,7 +40,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'validate',
-    summary: 'Check config files against the schema; every problem with file:line:col.',
+    summary: 'Check config files before anything runs (schema, components, files, shapes, param groups); every problem with file:line:col.',
     load: async () => (await import('./validate.ts')).command,
   },
   {

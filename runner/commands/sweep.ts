@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
+import { formatDiagnostics } from '../config/diagnostics.ts';
 import { UserError } from '../errors.ts';
+import { useColor } from '../terminal.ts';
 import { counts, planTable, validTrials } from '../sweep/display.ts';
 import { displayPath, emitKubernetes, emitSlurm, emitWarnings } from '../sweep/emit.ts';
-import { planSweep, type SweepPlan } from '../sweep/plan.ts';
+import { planSweepChecked, type SweepPlan } from '../sweep/plan.ts';
 import { RUNNER_BIN } from '../sweep/pool.ts';
 import { PROJECT_ROOT } from '../tracking/server.ts';
 import { runSweep } from '../sweep/run-sweep.ts';
@@ -77,8 +79,9 @@ async function sweepCommand(argv: string[]): Promise<number> {
     throw new UserError(`runner sweep takes one config file, got ${positionals.length}. See 'runner sweep --help'.`);
   const file = positionals[0]!;
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
-  const plan = planSweep(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
+  const { plan, warnings } = await planSweepChecked(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+  if (warnings.length > 0) process.stderr.write(formatDiagnostics(warnings, { color: useColor(process.stderr) }) + '\n');
 
   const json = values.json ?? false;
   // With --json, stdout holds the one JSON document: what people read goes to stderr.

@@ -1,9 +1,9 @@
 import { parseCommandArgs } from '../cli-args.ts';
-import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics.ts';
+import { ConfigDiagnosticsError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts';
 import { parseSetOption } from '../config/load.ts';
 import { UserError } from '../errors.ts';
 import { validTrials } from '../sweep/display.ts';
-import { planSweep } from '../sweep/plan.ts';
+import { planSweepChecked } from '../sweep/plan.ts';
 import { useColor } from '../terminal.ts';
 import type { Command } from './command.ts';
 import { diagnosticJson, printJson, wantsJson, withJsonErrors, type JsonDiagnostic } from './json-output.ts';
@@ -18,12 +18,16 @@ interface ValidateJson {
   diagnostics: JsonDiagnostic[];
 }
 
-/** `runner validate`: checks configs against the schema without building anything. */
+/** `runner validate`: checks configs against the schema and runs the static check (everything knowable before data loads). */
 export const command: Command = {
   help: `Usage: runner validate <config.yaml>... [--set <path=value>]...
 
-Parses each config (extends and --set applied) and validates it against the registered
-components' schemas. A config with a sweep: block is expanded and every trial's resolved config
+Parses each config (extends and --set applied), validates it against the registered
+components' schemas, then runs every check that needs no training data: each component's
+cross-field rules, regular expressions, the files it names (datasets, word vectors, a pretrained
+model.json and its weight files), a pretrained model's layers (cut_at), image shapes through the
+augmentation steps, and param_groups resolved against the model's variables (the model is built
+on a placeholder vocabulary, without data). A config with a sweep: block is expanded and every trial's resolved config
 is validated, exactly as runner sweep --dry-run does (a problem caused by a sweep value points at
 that value). Prints every problem with file:line:col, the YAML path and a code frame.
 Exit code 0 when all are valid, 2 otherwise.
@@ -49,8 +53,9 @@ Example: runner validate configs/*.yaml`,
       const configs: ValidateJson[] = [];
       for (const file of positionals) {
         try {
-          const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
-          const warnings = plan.sweep ? plan.warnings : [];
+          // A plain config is planned as one trial (loadConfig), then statically checked.
+          const { plan, warnings: located } = await planSweepChecked(file, { overrides });
+          const warnings = [...(plan.sweep ? plan.warnings : []), ...located.map(formatWarning)];
           out.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
           for (const warning of warnings) out.write(`        warning: ${warning}\n`);
           configs.push({ file, valid: true, ...(plan.sweep && { trials: plan.trials.length }), warnings, diagnostics: [] });
@@ -78,3 +83,8 @@ Example: runner validate configs/*.yaml`,
     });
   },
 };
+
+/** A located warning on one line: `file:line:col path: message`. */
+function formatWarning(warning: Diagnostic): string {
+  return formatDiagnostics([warning], { color: false }).split('\n')[0]!.replace(' warning ', ' ');
+}

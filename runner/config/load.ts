@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.ts';
@@ -93,6 +93,11 @@ function readLayered(file: string, chain: string[], sources: YamlSource[], diagn
       chain.length === 0 ? `Config file ${file} does not exist.` : `Config file ${file}, extended by ${chain.at(-1)}, does not exist.`,
     );
   }
+  if (statSync(file).isDirectory()) {
+    throw new UserError(
+      chain.length === 0 ? `Config file ${file} is a folder.` : `Config file ${file}, extended by ${chain.at(-1)}, is a folder.`,
+    );
+  }
   const source = YamlSource.read(file);
   sources.push(source);
   const problems = source.problems();
@@ -120,7 +125,7 @@ function readLayered(file: string, chain: string[], sources: YamlSource[], diagn
   const parentList = parents === undefined ? [] : Array.isArray(parents) ? parents : [parents];
   parentList.forEach((parent, index) => {
     const path: ConfigPath = Array.isArray(parents) ? ['extends', index] : ['extends'];
-    if (typeof parent !== 'string') {
+    if (typeof parent !== 'string' || parent.trim() === '') {
       diagnostics.push({
         path,
         message: 'extends takes a file path or a list of file paths.',

@@ -146,7 +146,12 @@ export const DataSchema = Type.Object(
         },
       ),
     ),
-    max_len: Type.Integer({ minimum: 1, default: 500, description: 'Every text is truncated or padded (at the end) to this many tokens.' }),
+    max_len: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 500,
+      description: 'Every text is truncated or padded (at the end) to this many tokens.',
+    }),
     augmentation: Type.Array(slot('augmentation', 'One augmentation or preprocessing step.'), {
       default: [],
       description:

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { augmentations } from '../../components/augmentation/index.ts';
 import type { Augmentation, ImageAugmentation, Rng, TextAugmentation } from '../../components/augmentation/augmentation.ts';
-import { ConfigError } from '../config/issues.ts';
+import { ConfigError, ConfigKeyError, type ConfigIssue, type ConfigPath } from '../config/issues.ts';
 import { UserError } from '../errors.ts';
 import type { BuildContext } from '../registry.ts';
 import { seededRandom, type RandomStream } from '../train/random.ts';
@@ -13,18 +13,23 @@ export interface PlacedStep<A extends Augmentation = Augmentation> {
   step: A;
 }
 
-/** Builds the steps of `data.augmentation` in order; a step's bad params are a ConfigError at `data.augmentation[i]`. */
+/** Builds the steps of `data.augmentation` in order; steps with bad params are one ConfigError, each at `data.augmentation[i]`. */
 export function buildAugmentations(configs: readonly ({ type: string } & Record<string, unknown>)[], context: BuildContext): PlacedStep[] {
-  return configs.map((config, index) => {
+  const issues: ConfigIssue[] = [];
+  const steps: PlacedStep[] = [];
+  configs.forEach((config, index) => {
     try {
-      return { index, step: augmentations.build(config, context) };
+      steps.push({ index, step: augmentations.build(config, context) });
     } catch (error) {
-      if (error instanceof UserError && !(error instanceof ConfigError)) {
-        throw new ConfigError([{ path: ['data', 'augmentation', index], message: error.message }]);
-      }
-      throw error;
+      if (!(error instanceof UserError)) throw error;
+      const at: ConfigPath = ['data', 'augmentation', index];
+      if (error instanceof ConfigKeyError) issues.push(...error.within(at).issues);
+      else if (error instanceof ConfigError) issues.push(...error.issues);
+      else issues.push({ path: at, message: error.message });
     }
   });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return steps;
 }
 
 /** The steps as `kind` steps; a step of the other kind is a ConfigError at its place in the list. */

@@ -13,7 +13,7 @@ import {
 } from '../../components/embedding/apply.ts';
 import type { PretrainedEmbedding } from '../../components/embedding/embedding.ts';
 import { withoutNestedSlots, type ComponentConfig, type ExperimentConfig } from '../config/schema.ts';
-import { ConfigKeyError } from '../config/issues.ts';
+import { ConfigError, ConfigKeyError, type ConfigPath } from '../config/issues.ts';
 import { UserError } from '../errors.ts';
 import { augmentationRandom, AugmentedBatchSource, buildAugmentations, stepsOfKind, textAugmenter } from '../data/augment.ts';
 import { imageBatchSources } from '../data/image-pipeline.ts';
@@ -44,18 +44,20 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
     const pretrained = await loadEmbedding(config, data, context);
     let model: tf.LayersModel;
     try {
-      model = await models.build(config.model, {
-        numClasses: data.classes.length,
-        inputShape: data.inputShape,
-        vocabSize: data.vocab?.size,
-        pretrainedEmbedding: pretrained?.matrix,
-      });
+      model = await withinKey(['model'], async () =>
+        models.build(config.model, {
+          numClasses: data.classes.length,
+          inputShape: data.inputShape,
+          vocabSize: data.vocab?.size,
+          pretrainedEmbedding: pretrained?.matrix,
+        }),
+      );
     } finally {
       pretrained?.matrix.dispose();
     }
     try {
       if (pretrained?.freeze) freezeEmbeddingLayers(model);
-      const spec = optimizers.build(withoutNestedSlots('optimizer', config.optimizer), context);
+      const spec = await withinKey(['optimizer'], async () => optimizers.build(withoutNestedSlots('optimizer', config.optimizer), context));
       const plan = resolveParamGroups(model, { lr: spec.lr, weightDecay: spec.weightDecay, groups: spec.paramGroups });
       const embedding = pretrained && embeddingInfo(pretrained);
       return { data, model, optimizer: new GroupedOptimizer(spec.rule, plan.groups), plan, embedding };
@@ -66,6 +68,15 @@ export async function buildExperiment(config: ExperimentConfig, context: BuildCo
   } catch (error) {
     disposeData(data);
     throw error;
+  }
+}
+
+/** Runs `body`; a ConfigKeyError it throws (located in a component's params) is moved under `prefix`, the component's key. */
+async function withinKey<T>(prefix: ConfigPath, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw error instanceof ConfigKeyError ? error.within(prefix) : error;
   }
 }
 
@@ -130,13 +141,28 @@ export async function loadDataset(config: ExperimentConfig, context: BuildContex
   return withValidation(await buildDataset(config, context), config);
 }
 
-/** Builds `data.dataset`; a problem the dataset ties to one of its params is located under `data.dataset`. */
+/**
+ * Builds `data.dataset`; a problem the dataset ties to one of its params is located under `data.dataset`, any other
+ * problem with the data (a class folder missing, a label column absent, an empty split) at the key that named the data.
+ */
 async function buildDataset(config: ExperimentConfig, context: BuildContext): Promise<Dataset> {
   try {
     return await datasets.build(config.data.dataset, context);
   } catch (error) {
-    throw error instanceof ConfigKeyError ? error.within(['data', 'dataset']) : error;
+    if (error instanceof ConfigKeyError) throw error.within(['data', 'dataset']);
+    if (error instanceof UserError && !(error instanceof ConfigError)) {
+      const located = new ConfigKeyError(dataKey(config.data.dataset), error.message);
+      located.stack = error.stack;
+      throw located;
+    }
+    throw error;
   }
+}
+
+/** The config key that names a dataset's data: its `path` (or `train` table) when it has one, else the dataset. */
+function dataKey(dataset: Record<string, unknown>): ConfigPath {
+  const key = ['path', 'train'].find((k) => typeof dataset[k] === 'string');
+  return key ? ['data', 'dataset', key] : ['data', 'dataset'];
 }
 
 /** The dataset with `data.validation` held out of its training split (when configured); both kinds of validation split are an error. */

@@ -10,6 +10,7 @@ import { withConfigLocations } from '../config/locations.ts';
 import { exitCodeOf } from '../errors.ts';
 import type { Progress } from '../progress.ts';
 import type { RunEventSink } from './run-events.ts';
+import { assertStaticallyValid } from './check.ts';
 import { planResume } from './resume.ts';
 import { runExperiment, type RunOutcome } from './run-experiment.ts';
 
@@ -39,6 +40,7 @@ export async function runConfig(request: RunRequest, options: RunConfigOptions):
       'resume' in request ? planResume(request.resume, { force: request.force ?? false, warn: (m) => progress.warn(m) }) : undefined;
     const loaded =
       resume?.loaded ?? loadConfig((request as { config: string }).config, (request as { overrides?: ConfigOverride[] }).overrides ?? []);
+    await assertStaticallyValid(loaded); // before any data loads; its warnings come again from the run, as it builds
     let stop: AbortSignal | undefined;
     const outcome = await withInterrupts(
       (message) => progress.warn(message),

@@ -1,4 +1,5 @@
 /** A sweep file turned into validated trials: one resolved config (and config hash) per trial, checked before any runs. */
+import { dirname } from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
 import { loadConfig, type ConfigOverride } from '../config/load.ts';
@@ -7,6 +8,8 @@ import { parseDottedPath } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
 import { configHash } from '../common/provenance.ts';
 import { resolveLifecycle } from '../config/lifecycle.ts';
+import type { ConfigIssue } from '../config/issues.ts';
+import { checkExperiment } from '../run/check.ts';
 import { SweepDefinitionError, type YamlPath } from './errors.ts';
 import { splitPath } from '../common/dotted-path.ts';
 import { readRawConfig, type RawConfig } from './source.ts';
@@ -107,6 +110,38 @@ export function hasSweep(file: string, overrides: ConfigOverride[] = []): boolea
  * that caused it or at the config line. Every problem of every trial is thrown at once (ConfigDiagnosticsError, exit 2).
  */
 export function planSweep(file: string, options: PlanOptions = {}): SweepPlan {
+  return planTrials(file, options, []);
+}
+
+/** A planned trial's config with what locates its issues: in the files, or at the sweep value that caused them. */
+interface LocatableTrial {
+  index: number;
+  locate(issues: ConfigIssue[]): Diagnostic[];
+}
+
+/**
+ * planSweep, then the static check (runner/run/check.ts: everything knowable before data loads) on every distinct
+ * trial. Every problem of every trial is thrown at once, located like planSweep's; the warnings are returned, located.
+ */
+export async function planSweepChecked(file: string, options: PlanOptions = {}): Promise<{ plan: SweepPlan; warnings: Diagnostic[] }> {
+  const locatable: LocatableTrial[] = [];
+  const plan = planTrials(file, options, locatable);
+  const errors: { diagnostic: Diagnostic; trial: number }[] = [];
+  const warnings: { diagnostic: Diagnostic; trial: number }[] = [];
+  for (const trial of plan.trials) {
+    if (trial.duplicateOf !== undefined) continue;
+    const issues = await checkExperiment(trial.config, dirname(plan.file));
+    const { locate } = locatable.find((t) => t.index === trial.index)!;
+    for (const diagnostic of locate(issues))
+      (diagnostic.severity === 'warning' ? warnings : errors).push({ diagnostic, trial: trial.index });
+  }
+  const inTrials = (problems: typeof errors) =>
+    plan.sweep ? groupByTrial(problems, plan.trials.length) : problems.map((p) => p.diagnostic);
+  if (errors.length > 0) throw new ConfigDiagnosticsError(inTrials(errors));
+  return { plan, warnings: inTrials(warnings) };
+}
+
+function planTrials(file: string, options: PlanOptions, locatable: LocatableTrial[]): SweepPlan {
   const overrides = options.overrides ?? [];
   const env = options.env ?? process.env;
   const raw = readRawConfig(file, overrides);
@@ -118,6 +153,7 @@ export function planSweep(file: string, options: PlanOptions = {}): SweepPlan {
       );
     }
     const loaded = loadConfig(file, overrides);
+    locatable.push({ index: 0, locate: loaded.locate });
     const { sweep: _none, ...config } = loaded.config;
     const trials: PlannedRun[] = [{ index: 0, values: {}, label: '(the config as is)', config, hash: configHash(loaded.config) }];
     return finish({ file: raw.file, files: loaded.files, name: config.name, ...rankingMetric(undefined, config), trials }, env);
@@ -154,7 +190,12 @@ export function planSweep(file: string, options: PlanOptions = {}): SweepPlan {
       }));
     let config: ExperimentConfig;
     try {
-      config = loadConfig(file, [...overrides, ...trialOverrides]).config;
+      const loaded = loadConfig(file, [...overrides, ...trialOverrides]);
+      config = loaded.config;
+      locatable.push({
+        index,
+        locate: (issues) => loaded.locate(issues).map((d) => atSweepValue(d, trialOverrides, trial.sources, raw)),
+      });
     } catch (error) {
       if (!(error instanceof ConfigDiagnosticsError)) throw error;
       for (const diagnostic of error.diagnostics)

@@ -1,6 +1,6 @@
 /** The raw (unvalidated) config of a sweep file: its `sweep:` block and locations, even when the base config alone is invalid. */
 import { dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ConfigIssue, ConfigPath } from '../config/issues.ts';
 import { definingSource, loadConfig, startsWith, type ConfigOverride } from '../config/load.ts';
@@ -55,7 +55,7 @@ export function readRawConfig(file: string, overrides: ConfigOverride[] = []): R
 
 /** The merged data of a file and its bases, or undefined when anything is wrong with the files themselves. */
 function readLayered(file: string, chain: string[], sources: YamlSource[]): Mapping | undefined {
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file) || statSync(file).isDirectory()) return undefined;
   const source = YamlSource.read(file);
   sources.push(source);
   if (source.problems().length > 0) return undefined;

@@ -46,6 +46,23 @@ export interface ParamGroupPlan {
   warnings: ConfigIssue[];
 }
 
+/** Each group's `match` patterns compiled (undefined where one is not a valid regex: an error pushed onto `errors`). */
+export function compileParamGroups(groups: ParamGroupConfig[], errors: ConfigIssue[]): (RegExp | undefined)[][] {
+  return groups.map((group, g) =>
+    group.match.map((pattern, p) => {
+      try {
+        return new RegExp(pattern);
+      } catch (error) {
+        errors.push({
+          path: ['optimizer', 'param_groups', g, 'match', p],
+          message: `not a valid regular expression: ${(error as Error).message}`,
+        });
+        return undefined;
+      }
+    }),
+  );
+}
+
 /**
  * Assigns every trainable variable of `model` to a group. Patterns are tested against the
  * variable's stable name (e.g. `conv_k3_0/kernel`). Errors (bad regex, a variable in two groups)
@@ -60,19 +77,7 @@ export function resolveParamGroups(
   const trainable = model.trainableWeights;
   const trainableNames = new Set(trainable.map((v) => v.originalName));
   const frozenLayers = model.weights.filter((v) => !trainableNames.has(v.originalName));
-  const compiled = options.groups.map((group, g) =>
-    group.match.map((pattern, p) => {
-      try {
-        return new RegExp(pattern);
-      } catch (error) {
-        errors.push({
-          path: ['optimizer', 'param_groups', g, 'match', p],
-          message: `not a valid regular expression: ${(error as Error).message}`,
-        });
-        return undefined;
-      }
-    }),
-  );
+  const compiled = compileParamGroups(options.groups, errors);
   const defaults: ResolvedGroup = { name: 'default', variables: [], lr: options.lr, weightDecay: options.weightDecay, trainable: true };
   const groups: ResolvedGroup[] = options.groups.map((group, g) => ({
     name: group.name ?? `group${g}`,

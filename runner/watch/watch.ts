@@ -14,7 +14,7 @@ import type { RunStatus } from '../tracking/client.ts';
 import { changeLine, counts } from '../sweep/display.ts';
 import { displayPath } from '../sweep/emit.ts';
 import { SweepFolder } from '../sweep/folder.ts';
-import { planSweep, type PlannedRun, type SweepPlan } from '../sweep/plan.ts';
+import { planSweepChecked, type PlannedRun, type SweepPlan } from '../sweep/plan.ts';
 import { TrialPool } from '../sweep/pool.ts';
 import { openRecords, type SweepRecords, type SweepStatus } from '../sweep/records.ts';
 import { trialProcessEnv } from '../sweep/run-sweep.ts';
@@ -139,7 +139,7 @@ class WatchSession {
     const name = displayPath(process.cwd(), changedFile ?? file);
     let plan: SweepPlan;
     try {
-      plan = planSweep(file, { overrides: this.#options.overrides, env: this.#options.env });
+      plan = (await planSweepChecked(file, { overrides: this.#options.overrides, env: this.#options.env })).plan;
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       this.#watchFiles(this.#filesOf(file));

@@ -48,7 +48,7 @@ test('explicit class order sets label indices', async () => {
 });
 
 test('clear errors naming the file or folder', async () => {
-  await rejects(load('/nonexistent/corpus'), /The 'train' split folder \/nonexistent\/corpus\/train does not exist/);
+  await rejects(load('/nonexistent/corpus'), /The text_folder dataset \/nonexistent\/corpus does not exist/);
   await rejects(load(writeTree(tempDir(), { 'train/pos/1.txt': 'x', 'train/neg/1.txt': 'y' })), /'test' split folder .* does not exist/);
   await rejects(
     load(writeTree(tempDir(), { 'train/pos/1.txt': '', 'train/neg/1.txt': 'y', 'test/pos/1.txt': 'a', 'test/neg/1.txt': 'b' })),

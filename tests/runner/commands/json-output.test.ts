@@ -39,8 +39,8 @@ test('run --json: a failure still prints its document with the error (exit 2); t
   const json = only(result.stdout);
   assert.is(json.status, 'error');
   assert.is(json.error.exit_code, 2);
-  assert.match(json.error.message, "The 'train' split folder /nonexistent/train does not exist");
-  assert.match(result.stderr, 'runner: ');
+  assert.match(json.error.message, 'The text_folder dataset /nonexistent does not exist', 'found before any data loads');
+  assert.match(result.stderr, '--set data.dataset.path=/nonexistent error data.dataset.path: ', 'located at the --set that named it');
   const usage = await runCli(['run', '--bogus', '--json']);
   assert.is(usage.code, 2);
   assert.is(only(usage.stdout).status, 'error');

@@ -51,11 +51,13 @@ test('bad config: exit 2, file:line:col and a suggestion, no stack trace', async
   assert.not.match(result.stderr, /\n\s+at /);
 });
 
-test('bad data: exit 2 with one paragraph; --debug shows the stack', async () => {
-  const args = ['run', 'configs/quickstart.yaml', '--set', 'data.dataset.path=/nonexistent'];
+test('bad data: exit 2 with one paragraph at the key that named the data; --debug shows the stack', async () => {
+  const empty = tempDir(); // exists (the static check passes), but holds no train/ split: only loading finds that
+  const args = ['run', 'configs/quickstart.yaml', '--set', `data.dataset.path=${empty}`];
   const plain = await runCli(args);
   assert.is(plain.code, 2);
-  assert.match(plain.stderr, "The 'train' split folder /nonexistent/train does not exist");
+  assert.match(plain.stderr, `The 'train' split folder ${empty}/train does not exist`, plain.stderr);
+  assert.match(plain.stderr, /--set data\.dataset\.path=\S+ error data\.dataset\.path: /, 'located at the --set that named the data');
   assert.not.match(plain.stderr, /\n\s+at /);
   const debug = await runCli([...args, '--debug']);
   assert.match(debug.stderr, /\n\s+at /);

@@ -66,7 +66,8 @@ test('fail_fast: the first failed trial cancels the rest (tracking off)', async 
     name: uniqueName('failfast'),
     uri: false,
     train: TRAIN,
-    sweep: `  matrix:\n    data.dataset.path: [/nonexistent, ${JSON.stringify(fixture('sentences'))}]\n    seed: [1, 2]\n  fail_fast: true`,
+    // An empty folder passes the static check; loading it fails (no train/ split), so trial 0 fails when it runs.
+    sweep: `  matrix:\n    data.dataset.path: [${JSON.stringify(tempDir())}, ${JSON.stringify(fixture('sentences'))}]\n    seed: [1, 2]\n  fail_fast: true`,
   });
   const result = await runCli(['sweep', file, '--runs-dir', join(dir, 'runs')]);
   assert.is(result.code, 1, result.stderr);
