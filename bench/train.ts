@@ -1,11 +1,12 @@
 // Training throughput: the lesson's TextCNN and BiRNN in the runner's loop against PyTorch (bench/train.py),
 // same shapes, same run, on the CPU.
 //
-//   node --import tsx bench/train.ts [--models textcnn,birnn] [--steps-textcnn 30] [--steps-birnn 4] [--rounds 1] [--no-python]
+//   node --import tsx bench/train.ts [--models textcnn,birnn] [--steps-textcnn 30] [--steps-birnn 4] [--rounds 1] [--unfused] [--no-python]
 //
 // Runner side: token ids [N, 500] from a 46,152-word vocabulary (the IMDb vocabulary size), batch 64,
 // through trainLoop (shuffled batches gathered on the backend, grouped Adam, loss/accuracy read back
 // at log steps and epoch ends): two epochs of `steps` steps each, the second one timed (examples_per_sec of the loop).
+// --unfused also times the runner with RUNNER_FUSED_KERNELS=0 (TextCNN's dense convolution gradients) in each round.
 // PyTorch side: bench/train.py, the d2l training step with a DataLoader, `warmup` steps untimed.
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../components/model/index.ts';
@@ -77,12 +78,20 @@ console.log(
 for (const name of wanted) {
   const steps = Number(option(`--steps-${name}`, name === 'textcnn' ? '30' : '4'));
   const ours: number[] = [];
+  const unfused: number[] = [];
   const peer: number[] = [];
   let framework = '';
   for (let round = 1; round <= rounds; round++) {
     const result = await runner(name, steps);
     ours.push(result.examplesPerSec);
     let line = `${name} round ${round}: runner ${result.examplesPerSec.toFixed(1)} examples/s (${result.secondsPerStep.toFixed(3)} s/step, ${steps} steps)`;
+    if (args.includes('--unfused')) {
+      process.env.RUNNER_FUSED_KERNELS = '0';
+      const plain = await runner(name, steps);
+      delete process.env.RUNNER_FUSED_KERNELS;
+      unfused.push(plain.examplesPerSec);
+      line += ` | unfused ${plain.examplesPerSec.toFixed(1)}`;
+    }
     if (!args.includes('--no-python')) {
       const torch = runPeer<{ framework: string; threads: number; examples_per_sec: number; seconds_per_step: number }>('train.py', [
         '--model',
@@ -101,6 +110,7 @@ for (const name of wanted) {
     console.log(line);
   }
   let summary = `${name}: median of ${rounds}: runner ${median(ours).toFixed(1)} examples/s`;
+  if (unfused.length) summary += ` (unfused ${median(unfused).toFixed(1)}: ${(median(ours) / median(unfused)).toFixed(2)}×)`;
   if (peer.length)
     summary += ` | ${framework} ${median(peer).toFixed(1)} | ratio runner/PyTorch ${(median(ours) / median(peer)).toFixed(2)}×`;
   console.log(summary);
