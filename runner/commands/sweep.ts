@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { counts, planTable, validTrials } from '../sweep/display.ts';
 import { displayPath, emitKubernetes, emitSlurm, emitWarnings } from '../sweep/emit.ts';
@@ -77,7 +78,9 @@ async function sweepCommand(argv: string[]): Promise<number> {
     throw new UserError(`runner sweep takes one config file, got ${positionals.length}. See 'runner sweep --help'.`);
   const file = positionals[0]!;
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
-  const plan = planSweep(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
+  const overrides = (values.set ?? []).map(parseSetOption);
+  await loadPlugins(file, overrides);
+  const plan = planSweep(file, { overrides, requireSweep: true });
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
 
   const json = values.json ?? false;

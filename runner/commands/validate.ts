@@ -1,6 +1,7 @@
 import { parseCommandArgs } from '../cli-args.ts';
 import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics.ts';
 import { parseSetOption } from '../config/load.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { validTrials } from '../sweep/display.ts';
 import { planSweep } from '../sweep/plan.ts';
@@ -49,6 +50,7 @@ Example: runner validate configs/*.yaml`,
       const configs: ValidateJson[] = [];
       for (const file of positionals) {
         try {
+          await loadPlugins(file, overrides);
           const plan = planSweep(file, { overrides }); // a plain config is planned as one trial: loadConfig
           const warnings = plan.sweep ? plan.warnings : [];
           out.write(`ok      ${file}${plan.sweep ? `: sweep of ${validTrials(plan.trials)}` : ''}\n`);
