@@ -3,7 +3,7 @@
  * registries. Importing one registers all its components or none; each module is imported once per process.
  */
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.ts';
 import { closestName, type Component, type Registry } from '../registry.ts';
@@ -69,7 +69,7 @@ export async function importPlugin(file: string): Promise<string[]> {
     module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
-    throw new UserError(`plugin ${shown} failed to load: ${message}`, { cause: error });
+    throw new UserError(`plugin ${shown} failed to load: ${message}${commonJsHint(error, absolute)}`, { cause: error });
   }
   const additions = pluginComponents(module.default, shown);
   for (const { kind, component } of additions) {
@@ -140,6 +140,17 @@ function isComponent(value: unknown): value is { name: string } {
     typeof c.params === 'object' &&
     c.params !== null &&
     typeof c.build === 'function'
+  );
+}
+
+/** Why an ES module plugin may have been loaded as CommonJS, when that is what went wrong. */
+function commonJsHint(error: unknown, file: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = error instanceof Error ? error.message : '';
+  if (!/^ERR_REQUIRE/.test(String(code)) && !/require\(\) ES Module|Cannot use import statement outside a module/.test(text)) return '';
+  return (
+    ` (Node loaded ${extname(file) || 'the file'} as CommonJS: a plugin written with import/export needs a package.json ` +
+    `with "type": "module" in its folder or above, or the extension .mts / .mjs.)`
   );
 }
 
