@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandArgs } from '../cli-args.ts';
-import { staleSchemaFiles, writeSchemaFiles } from '../config/schema-files.ts';
+import { schemaFiles, staleSchemaFiles, writeSchemaFiles } from '../config/schema-files.ts';
 import { loadPluginFiles, pluginOption } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import type { Command } from './command.ts';
@@ -21,7 +21,8 @@ Options:
   --out <dir>         Folder to write (default: the project's schemas/)
   --check             Write nothing; exit 1 if any file is missing or stale
   --plugins <files>   Plugin modules (comma-separated or repeated) whose components the schemas include,
-                      for editors: needs --out, a folder other than the project's schemas/
+                      for editors: needs --out, a folder other than the project's schemas/; writes the
+                      schemas only (no CONFIG.md)
 
 Example: runner schema --plugins my_components.ts --out schemas-mine, then point the config's
 '# yaml-language-server: $schema=schemas-mine/experiment.schema.json' line at it.`,
@@ -48,7 +49,8 @@ Example: runner schema --plugins my_components.ts --out schemas-mine, then point
       process.stderr.write(`stale schema files in ${dir}: ${stale.join(', ')}; run 'runner schema' and commit them.\n`);
       return 1;
     }
-    const changed = writeSchemaFiles(dir);
+    // With plugins only the schemas (for the editor): docs/CONFIG.md describes the built-in components.
+    const changed = writeSchemaFiles(dir, plugins.length > 0 ? schemaFiles() : undefined);
     process.stdout.write(
       changed.length === 0 ? `schemas in ${dir} are up to date\n` : `wrote ${changed.map((n) => resolve(dir, n)).join(', ')}\n`,
     );

@@ -3,7 +3,7 @@
 // schema --plugins, a sweep over a plugin component, and every plugin error with its module named.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConnection } from '../../runner/tracking/auth.ts';
 import { MlflowClient } from '../../runner/tracking/client.ts';
@@ -93,6 +93,7 @@ test('runner schema --plugins writes editor schemas with plugin components to --
   assert.ok(schema.$defs['tokenizer.char_ngrams']);
   assert.ok(schema.properties.model.properties.type.enum.includes('bag_mlp'));
   assert.match(readFileSync(join(out, 'model.schema.json'), 'utf8'), '"bag_mlp"');
+  assert.not.ok(existsSync(join(out, '..', 'docs')), 'the reference describes built-in components only');
   const committed = JSON.parse(readFileSync(join(PROJECT_ROOT, 'schemas', 'experiment.schema.json'), 'utf8'));
   assert.not.ok(committed.$defs['model.bag_mlp']);
   const refused = await runCli(['schema', '--plugins', EXAMPLE]);
