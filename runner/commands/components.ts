@@ -1,18 +1,24 @@
 import type { TSchema } from '@sinclair/typebox';
 import { parseCommandArgs } from '../cli-args.ts';
 import { componentKinds, componentProperties } from '../config/schema.ts';
+import { loadPluginFiles, pluginOption } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { closestName, type Registry } from '../registry.ts';
 import type { Command } from './command.ts';
 
 /** `runner components`: every registered component with its params, defaults and docs. */
 export const command: Command = {
-  help: `Usage: runner components [kind]
+  help: `Usage: runner components [kind] [--plugins <file,...>]
 
 Lists the registered components (kinds: ${Object.keys(componentKinds).join(', ')}) with each param's
-type, default and description. Give a kind to list only that kind.`,
+type, default and description. Give a kind to list only that kind.
+
+Options:
+  --plugins <files>   Plugin modules (comma-separated or repeated; relative to the working directory)
+                      whose components are listed too`,
   async run(argv) {
-    const { positionals } = parseCommandArgs('components', argv, {});
+    const { values, positionals } = parseCommandArgs('components', argv, { plugins: { type: 'string', multiple: true } });
+    await loadPluginFiles(pluginOption(values.plugins));
     const kinds = Object.keys(componentKinds);
     const wanted = positionals[0];
     if (wanted !== undefined && !kinds.includes(wanted)) {

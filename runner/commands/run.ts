@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { Progress } from '../progress.ts';
 import { defaultRunsDir, runConfig, type RunRequest } from '../run/run-config.ts';
@@ -67,6 +68,7 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   const overrides = (values.set ?? []).map(parseSetOption);
   // A config with a sweep: block runs its sweep, with the same options (runner sweep has more).
+  if (!resume) await loadPlugins(positionals[0]!, overrides); // before hasSweep: its components validate with the config
   if (!resume && hasSweep(positionals[0]!, overrides)) return sweepCommand.run(argv);
   const request: RunRequest = resume
     ? { resume: values.resume!, force: values.force ?? false }

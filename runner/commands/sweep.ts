@@ -3,6 +3,7 @@ import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
 import { formatDiagnostics } from '../config/diagnostics.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { useColor } from '../terminal.ts';
 import { counts, planTable, validTrials } from '../sweep/display.ts';
@@ -79,7 +80,9 @@ async function sweepCommand(argv: string[]): Promise<number> {
     throw new UserError(`runner sweep takes one config file, got ${positionals.length}. See 'runner sweep --help'.`);
   const file = positionals[0]!;
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir();
-  const { plan, warnings } = await planSweepChecked(file, { overrides: (values.set ?? []).map(parseSetOption), requireSweep: true });
+  const overrides = (values.set ?? []).map(parseSetOption);
+  await loadPlugins(file, overrides);
+  const { plan, warnings } = await planSweepChecked(file, { overrides, requireSweep: true });
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (warnings.length > 0) process.stderr.write(formatDiagnostics(warnings, { color: useColor(process.stderr) }) + '\n');
 

@@ -1,6 +1,7 @@
 import { parseCommandArgs } from '../cli-args.ts';
 import { ConfigDiagnosticsError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts';
 import { parseSetOption } from '../config/load.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { validTrials } from '../sweep/display.ts';
 import { planSweepChecked } from '../sweep/plan.ts';
@@ -53,6 +54,7 @@ Example: runner validate configs/*.yaml`,
       const configs: ValidateJson[] = [];
       for (const file of positionals) {
         try {
+          await loadPlugins(file, overrides);
           // A plain config is planned as one trial (loadConfig), then statically checked.
           const { plan, warnings: located } = await planSweepChecked(file, { overrides });
           const warnings = [...(plan.sweep ? plan.warnings : []), ...located.map(formatWarning)];

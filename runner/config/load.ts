@@ -7,6 +7,7 @@ import type { ConfigIssue, ConfigPath } from './issues.ts';
 import type { ExperimentConfig } from './schema.ts';
 import { deepMerge, isMapping, parseDottedPath, setAtPath, type Mapping } from './tree.ts';
 import { resolveLifecycle } from './lifecycle.ts';
+import { isPluginLoaded, pluginEntries } from './plugin-modules.ts';
 import { validateExperiment } from './validate.ts';
 import { YamlSource } from './yaml-source.ts';
 
@@ -46,8 +47,22 @@ export function parseSetOption(text: string): ConfigOverride {
   return { path: parseDottedPath(dotted), value: value ?? null, origin: `--set ${text}` };
 }
 
-/** Loads a config file: parse (guarded), `extends`, overrides, validation. All problems at once. */
-export function loadConfig(file: string, overrides: ConfigOverride[] = []): LoadedConfig {
+/** A config file and the files it extends, merged, with the overrides set: not yet validated. */
+export interface MergedConfig {
+  /** Absolute path of the config file given. */
+  file: string;
+  /** The merged tree (`extends` removed, overrides set). */
+  data: Mapping;
+  /** Every file read, the given one first. */
+  sources: YamlSource[];
+  /** The folder a relative path at `path` is relative to: its file's folder, or the working directory for `--set`. */
+  baseDir(path: ConfigPath): string;
+  /** Locates issues in the files or overrides. */
+  locate(issues: ConfigIssue[]): Diagnostic[];
+}
+
+/** Reads a config file: parse (guarded), `extends`, overrides; syntax problems all at once. */
+export function readConfig(file: string, overrides: ConfigOverride[] = []): MergedConfig {
   const absolute = resolve(file);
   const sources: YamlSource[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -78,6 +93,26 @@ export function loadConfig(file: string, overrides: ConfigOverride[] = []): Load
     if (overrides.some((o) => startsWith(path, o.path))) return process.cwd();
     return dirname(definingSource(sources, path).file);
   };
+  return { file: absolute, data: merged, sources, baseDir, locate };
+}
+
+/**
+ * Loads a config file: parse (guarded), `extends`, overrides, validation. All problems at once. Its `plugins:` must
+ * have been imported first (`loadPlugins`, which is async): their components are validated like built-in ones.
+ */
+export function loadConfig(file: string, overrides: ConfigOverride[] = []): LoadedConfig {
+  const { file: absolute, data: merged, sources, baseDir, locate } = readConfig(file, overrides);
+  const unloaded = pluginEntries({ data: merged, baseDir }).filter((entry) => !isPluginLoaded(entry.file));
+  if (unloaded.length > 0) {
+    throw new ConfigDiagnosticsError(
+      locate(
+        unloaded.map((entry) => ({
+          path: entry.path,
+          message: `plugin ${entry.file} was not loaded: the caller must await loadPlugins() before loadConfig().`,
+        })),
+      ),
+    );
+  }
   const { config, issues } = validateExperiment(merged, baseDir);
   if (!config) throw new ConfigDiagnosticsError(locate(issues));
   // Rules across keys that need no data: what the monitor names exists, what needs a monitor has one.

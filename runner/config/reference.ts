@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Registry } from '../registry.ts';
 import { SCHEDULE_NOTES } from '../../components/schedule/index.ts';
-import { componentKinds, componentProperties, ExperimentSchema, type ComponentKind } from './schema.ts';
+import { componentKinds, componentProperties, experimentSchema, type ComponentKind } from './schema.ts';
 import { LIFECYCLE_NOTES } from './lifecycle.ts';
 
 /** Prose shown before a kind's components. */
@@ -19,7 +19,7 @@ export function configReference(): string {
     '',
     '## Experiment file',
     '',
-    ...table(ExperimentSchema as Node, ''),
+    ...table(experimentSchema() as Node, ''),
     '',
     LIFECYCLE_NOTES,
   ];

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Registry } from '../registry.ts';
 import { configReference } from './reference.ts';
 import {
@@ -39,12 +39,11 @@ export function generatedFiles(): Record<string, string> {
   return { ...schemaFiles(), [REFERENCE_FILE]: configReference() };
 }
 
-/** Writes the generated files (relative to the schemas folder `dir`); returns the names that changed. */
-export function writeSchemaFiles(dir: string): string[] {
-  mkdirSync(join(dir, '..', 'docs'), { recursive: true });
-  mkdirSync(dir, { recursive: true });
+/** Writes the generated files (default: all; relative to the schemas folder `dir`); returns the names that changed. */
+export function writeSchemaFiles(dir: string, files: Record<string, string> = generatedFiles()): string[] {
   const changed: string[] = [];
-  for (const [name, text] of Object.entries(generatedFiles())) {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
     const path = join(dir, name);
     if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
       writeFileSync(path, text);

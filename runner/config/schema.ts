@@ -7,6 +7,7 @@ import { optimizers } from '../../components/optimizer/index.ts';
 import { schedules } from '../../components/schedule/index.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import type { Registry } from '../registry.ts';
+import { PATH_KEYWORD } from './path.ts';
 import { SweepSchema } from './sweep-schema.ts';
 import { StringEnum } from './string-enum.ts';
 
@@ -101,69 +102,73 @@ export function componentDefinitions(kinds = Object.keys(componentKinds) as Comp
 const slot = (kind: ComponentKind, description: string) =>
   componentSlot(kind, componentKinds[kind] as unknown as Registry<unknown, never>, description);
 
-/** `data:` — what to train on and how to turn it into tensors. */
-export const DataSchema = Type.Object(
-  {
-    dataset: slot('dataset', 'The dataset: its splits are loaded (train, test and its own validation split if it has one).'),
-    tokenizer: Type.Optional(slot('tokenizer', 'How texts become tokens (text datasets; default whitespace).')),
-    vocab: Type.Object(
-      {
-        min_freq: Type.Integer({ minimum: 1, default: 1, description: 'Tokens seen fewer times in training are <unk>.' }),
-        max_size: Type.Optional(Type.Integer({ minimum: 3, description: 'Keep at most this many entries (specials included).' })),
-      },
-      { additionalProperties: false, default: {}, description: 'Vocabulary built from the training split; <pad> = 0, <unk> = 1.' },
-    ),
-    embedding: Type.Optional(
-      slot(
-        'embedding',
-        "Pretrained word vectors (e.g. GloVe) for the vocabulary: the model's embedding layers start from them; " +
-          'the oov count is logged. Text datasets only.',
-      ),
-    ),
-    validation: Type.Optional(
-      Type.Object(
+/** `data:` — what to train on and how to turn it into tensors (its slots list the components registered now). */
+const dataSchema = () =>
+  Type.Object(
+    {
+      dataset: slot('dataset', 'The dataset: its splits are loaded (train, test and its own validation split if it has one).'),
+      tokenizer: Type.Optional(slot('tokenizer', 'How texts become tokens (text datasets; default whitespace).')),
+      vocab: Type.Object(
         {
-          fraction: Type.Number({
-            exclusiveMinimum: 0,
-            exclusiveMaximum: 1,
-            default: 0.1,
-            description: 'Share of the training examples held out (ceil(fraction × count), as scikit-learn rounds test_size).',
-          }),
-          stratify: Type.Boolean({
-            default: true,
-            description: 'Each class keeps its share (rounded) in both parts, like stratify=y; false: a plain seeded random hold-out.',
-          }),
-          seed: Type.Optional(Type.Integer({ description: "Seed of the hold-out (default: the experiment's seed)." })),
+          min_freq: Type.Integer({ minimum: 1, default: 1, description: 'Tokens seen fewer times in training are <unk>.' }),
+          max_size: Type.Optional(Type.Integer({ minimum: 3, description: 'Keep at most this many entries (specials included).' })),
         },
-        {
-          additionalProperties: false,
-          description:
-            'Hold out a validation split from the training split, as scikit-learn train_test_split(test_size=fraction, ' +
-            'random_state=seed, stratify=y) does: seeded, by default stratified, the same examples on every run with the ' +
-            'same seed and data (unlike Keras validation_split, which takes the last examples). The vocabulary is built ' +
-            'from the remaining training examples only; validation images get the evaluation preprocessing, never the ' +
-            'random augmentation. Not allowed when the dataset has its own validation split (validation_split, validation).',
-        },
+        { additionalProperties: false, default: {}, description: 'Vocabulary built from the training split; <pad> = 0, <unk> = 1.' },
       ),
-    ),
-    max_len: Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 500,
-      description: 'Every text is truncated or padded (at the end) to this many tokens.',
-    }),
-    augmentation: Type.Array(slot('augmentation', 'One augmentation or preprocessing step.'), {
-      default: [],
-      description:
-        'Ordered steps applied to batches. Random steps (random_*, color_jitter; text: token_dropout, random_swap, random_mask) ' +
-        'run on training batches only, seeded by `seed`; deterministic image steps (resize, center_crop, normalize) run on ' +
-        'both splits unless their apply_to says train or test.',
-    }),
-    batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Training batch size.' }),
-    eval_batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluation batch size (default: 4 × batch_size).' })),
-  },
-  { additionalProperties: false, description: 'What to train on and how to turn it into tensors.' },
-);
+      embedding: Type.Optional(
+        slot(
+          'embedding',
+          "Pretrained word vectors (e.g. GloVe) for the vocabulary: the model's embedding layers start from them; " +
+            'the oov count is logged. Text datasets only.',
+        ),
+      ),
+      validation: Type.Optional(
+        Type.Object(
+          {
+            fraction: Type.Number({
+              exclusiveMinimum: 0,
+              exclusiveMaximum: 1,
+              default: 0.1,
+              description: 'Share of the training examples held out (ceil(fraction × count), as scikit-learn rounds test_size).',
+            }),
+            stratify: Type.Boolean({
+              default: true,
+              description: 'Each class keeps its share (rounded) in both parts, like stratify=y; false: a plain seeded random hold-out.',
+            }),
+            seed: Type.Optional(Type.Integer({ description: "Seed of the hold-out (default: the experiment's seed)." })),
+          },
+          {
+            additionalProperties: false,
+            description:
+              'Hold out a validation split from the training split, as scikit-learn train_test_split(test_size=fraction, ' +
+              'random_state=seed, stratify=y) does: seeded, by default stratified, the same examples on every run with the ' +
+              'same seed and data (unlike Keras validation_split, which takes the last examples). The vocabulary is built ' +
+              'from the remaining training examples only; validation images get the evaluation preprocessing, never the ' +
+              'random augmentation. Not allowed when the dataset has its own validation split (validation_split, validation).',
+          },
+        ),
+      ),
+      max_len: Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: 500,
+        description: 'Every text is truncated or padded (at the end) to this many tokens.',
+      }),
+      augmentation: Type.Array(slot('augmentation', 'One augmentation or preprocessing step.'), {
+        default: [],
+        description:
+          'Ordered steps applied to batches. Random steps (random_*, color_jitter; text: token_dropout, random_swap, random_mask) ' +
+          'run on training batches only, seeded by `seed`; deterministic image steps (resize, center_crop, normalize) run on ' +
+          'both splits unless their apply_to says train or test.',
+      }),
+      batch_size: Type.Integer({ minimum: 1, default: 64, description: 'Training batch size.' }),
+      eval_batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluation batch size (default: 4 × batch_size).' })),
+    },
+    { additionalProperties: false, description: 'What to train on and how to turn it into tensors.' },
+  );
+
+/** `data:` as the built-in components make it. */
+export const DataSchema = dataSchema();
 
 /** `train:` — the loop. */
 export const TrainSchema = Type.Object(
@@ -178,7 +183,7 @@ export const TrainSchema = Type.Object(
     max_steps_per_epoch: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Stop each epoch early after this many steps (smoke tests).' }),
     ),
-    save_model: Type.Boolean({ default: true, description: 'Save the final model (the selected epoch\'s weights) to the run folder.' }),
+    save_model: Type.Boolean({ default: true, description: "Save the final model (the selected epoch's weights) to the run folder." }),
     eval_test_every_epoch: Type.Boolean({
       default: false,
       description:
@@ -206,14 +211,19 @@ export const TrainSchema = Type.Object(
     ),
     restore_best: Type.Optional(
       Type.Boolean({
-        description: "Put the best epoch's weights back at the end, before the test evaluation and saving (default: true when there is a monitor).",
+        description:
+          "Put the best epoch's weights back at the end, before the test evaluation and saving (default: true when there is a monitor).",
       }),
     ),
     early_stopping: Type.Optional(
       Type.Object(
         {
           patience: Type.Integer({ minimum: 0, default: 3, description: 'Epochs without improvement before training stops.' }),
-          min_delta: Type.Number({ minimum: 0, default: 0, description: 'Smallest change of the monitored metric that counts as improvement.' }),
+          min_delta: Type.Number({
+            minimum: 0,
+            default: 0,
+            description: 'Smallest change of the monitored metric that counts as improvement.',
+          }),
         },
         { additionalProperties: false, description: 'Stop when the monitored metric stops improving (Keras EarlyStopping semantics).' },
       ),
@@ -260,38 +270,49 @@ export const TrackingSchema = Type.Unsafe<false | TrackingOptions>({
   description: 'MLflow tracking: a mapping of options, or false to turn it off (the run folder is still written).',
 });
 
-/** The whole experiment file. */
-export const ExperimentSchema = Type.Object(
-  {
-    name: Type.String({
-      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-      maxLength: 200,
-      description: 'Experiment name (run folder and MLflow experiment).',
-    }),
-    description: Type.Optional(Type.String({ description: 'Markdown shown as the MLflow run description.' })),
-    seed: Type.Integer({ default: 0, description: 'Seeds weight initialisation, dropout and shuffling: same seed, same metrics.' }),
-    extends: Type.Optional(
-      Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
-        description: 'Config file(s) this one is deep-merged onto, relative to this file; later keys win.',
+/** The whole experiment file, its component slots listing the components registered when it is called (plugins too). */
+export const experimentSchema = () =>
+  Type.Object(
+    {
+      name: Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        maxLength: 200,
+        description: 'Experiment name (run folder and MLflow experiment).',
       }),
-    ),
-    data: DataSchema,
-    model: slot('model', 'The network; it outputs one logit per class.'),
-    optimizer: slot(
-      'optimizer',
-      'The optimizer, with per-parameter-group learning rates and an optional learning-rate schedule (schedule).',
-    ),
-    train: TrainSchema,
-    tracking: TrackingSchema,
-    sweep: Type.Optional(SweepSchema),
-  },
-  {
-    additionalProperties: false,
-    $id: 'https://runner.dev/schemas/experiment.schema.json',
-    title: 'runner experiment',
-    description: 'One experiment for `runner run`: data, model, optimizer, training loop, tracking and an optional sweep.',
-  },
-);
+      description: Type.Optional(Type.String({ description: 'Markdown shown as the MLflow run description.' })),
+      seed: Type.Integer({ default: 0, description: 'Seeds weight initialisation, dropout and shuffling: same seed, same metrics.' }),
+      extends: Type.Optional(
+        Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })], {
+          description: 'Config file(s) this one is deep-merged onto, relative to this file; later keys win.',
+        }),
+      ),
+      plugins: Type.Optional(
+        Type.Array(Type.String({ minLength: 1, [PATH_KEYWORD]: true }), {
+          description:
+            'Plugin modules (.ts or .js, relative to this file) whose default export, definePlugin({model: [...], ...}), ' +
+            'adds components; they are imported before the config is validated.',
+        }),
+      ),
+      data: dataSchema(),
+      model: slot('model', 'The network; it outputs one logit per class.'),
+      optimizer: slot(
+        'optimizer',
+        'The optimizer, with per-parameter-group learning rates and an optional learning-rate schedule (schedule).',
+      ),
+      train: TrainSchema,
+      tracking: TrackingSchema,
+      sweep: Type.Optional(SweepSchema),
+    },
+    {
+      additionalProperties: false,
+      $id: 'https://runner.dev/schemas/experiment.schema.json',
+      title: 'runner experiment',
+      description: 'One experiment for `runner run`: data, model, optimizer, training loop, tracking and an optional sweep.',
+    },
+  );
+
+/** The experiment schema as the built-in components make it (its static type is the config's type). */
+export const ExperimentSchema = experimentSchema();
 
 /** A validated experiment config (defaults applied, paths resolved). */
 export type ExperimentConfig = Static<typeof ExperimentSchema>;
@@ -300,7 +321,7 @@ export type ExperimentConfig = Static<typeof ExperimentSchema>;
 export function experimentJsonSchema(): Record<string, unknown> {
   return optionalDefaults({
     $schema: 'http://json-schema.org/draft-07/schema#',
-    ...structuredCloneSchema(ExperimentSchema),
+    ...structuredCloneSchema(experimentSchema()),
     $defs: componentDefinitions(),
   });
 }

@@ -3,14 +3,22 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { closestName } from '../registry.ts';
 import type { ConfigIssue, ConfigPath } from './issues.ts';
 import { isUrl, PATH_KEYWORD } from './path.ts';
-import { experimentJsonSchema, type ExperimentConfig } from './schema.ts';
+import { componentKinds, experimentJsonSchema, type ExperimentConfig } from './schema.ts';
 
-let compiled: ValidateFunction | undefined;
+let compiled: { validate: ValidateFunction; components: string } | undefined;
 let baseDirOf: (path: ConfigPath) => string = () => process.cwd();
 
-/** The ajv validator of the experiment schema (compiled once; applies defaults, resolves paths). */
+/** Every registered component (`kind.name`), so the validator is compiled again after plugins add some. */
+function registeredComponents(): string {
+  return Object.entries(componentKinds)
+    .map(([kind, registry]) => `${kind}:${registry.names().join(',')}`)
+    .join(';');
+}
+
+/** The ajv validator of the experiment schema (compiled again when components were added; applies defaults, resolves paths). */
 function validator(): ValidateFunction {
-  if (compiled) return compiled;
+  const components = registeredComponents();
+  if (compiled?.components === components) return compiled.validate;
   const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true, allowUnionTypes: true });
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
@@ -29,8 +37,8 @@ function validator(): ValidateFunction {
       return true;
     },
   });
-  compiled = ajv.compile(experimentJsonSchema());
-  return compiled;
+  compiled = { validate: ajv.compile(experimentJsonSchema()), components };
+  return compiled.validate;
 }
 
 /**

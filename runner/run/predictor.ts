@@ -5,7 +5,8 @@ import { squareSize, type ImageShape, type SizeValue } from '../../components/au
 import { decodeInto, type Fit } from '../../components/dataset/image-decode.ts';
 import { tokenizers } from '../../components/tokenizer/index.ts';
 import type { Tokenizer } from '../../components/tokenizer/tokenizer.ts';
-import { loadConfig, type ConfigOverride, type LoadedConfig } from '../config/load.ts';
+import type { ConfigOverride, LoadedConfig } from '../config/load.ts';
+import { loadConfigWithPlugins } from '../config/plugins.ts';
 import type { ExperimentConfig } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { buildAugmentations, stepsOfKind } from '../data/augment.ts';
@@ -72,7 +73,7 @@ export class Predictor {
             : 'Train it again.'),
       );
     }
-    const loaded = loadConfig(configFile, overrides);
+    const loaded = await loadConfigWithPlugins(configFile, overrides);
     const classes = readClasses(dir, runDir);
     const model = await loadModel(modelDir);
     try {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { loadConfigWithPlugins } from '../config/plugins.ts';
 import { UserError } from '../errors.ts';
 import { CheckpointError, CheckpointStore } from '../train/checkpoint.ts';
 import type { TrainingState } from '../train/loop.ts';
@@ -21,7 +22,7 @@ export interface ResumePlan {
  * checkpoint) and loads its config: the file it was started from with the same `--set` overrides, which must still
  * resolve to the same config unless `force`; the run's own config.yaml when that file is gone.
  */
-export function planResume(runDir: string, options: { force: boolean; warn(message: string): void }): ResumePlan {
+export async function planResume(runDir: string, options: { force: boolean; warn(message: string): void }): Promise<ResumePlan> {
   const dir = resolve(runDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`runner run --resume: ${runDir} is not a folder.`);
   if (!existsSync(join(dir, 'config.yaml'))) {
@@ -63,10 +64,10 @@ export function planResume(runDir: string, options: { force: boolean; warn(messa
     throw new UserError(`runner run --resume: ${checkpoint.dir} does not say which config the run used; it cannot be resumed.`);
   let loaded: LoadedConfig;
   if (existsSync(info.config.file)) {
-    loaded = loadConfig(info.config.file, info.config.overrides);
+    loaded = await loadConfigWithPlugins(info.config.file, info.config.overrides);
   } else {
     options.warn(`the run's config file ${info.config.file} is gone; resuming with the run's own ${join(runDir, 'config.yaml')}`);
-    loaded = loadConfig(join(dir, 'config.yaml'));
+    loaded = await loadConfigWithPlugins(join(dir, 'config.yaml'));
   }
   const hash = configHash(loaded.config);
   if (hash !== info.config.hash) {

@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { interruptedExitCode, withInterrupts } from '../common/interrupts.ts';
-import { loadConfig, type ConfigOverride } from '../config/load.ts';
+import type { ConfigOverride } from '../config/load.ts';
+import { loadConfigWithPlugins } from '../config/plugins.ts';
 import { withConfigLocations } from '../config/locations.ts';
 import { exitCodeOf } from '../errors.ts';
 import type { Progress } from '../progress.ts';
@@ -37,9 +38,10 @@ export async function runConfig(request: RunRequest, options: RunConfigOptions):
   const { progress, events } = options;
   try {
     const resume =
-      'resume' in request ? planResume(request.resume, { force: request.force ?? false, warn: (m) => progress.warn(m) }) : undefined;
+      'resume' in request ? await planResume(request.resume, { force: request.force ?? false, warn: (m) => progress.warn(m) }) : undefined;
     const loaded =
-      resume?.loaded ?? loadConfig((request as { config: string }).config, (request as { overrides?: ConfigOverride[] }).overrides ?? []);
+      resume?.loaded ??
+      (await loadConfigWithPlugins((request as { config: string }).config, (request as { overrides?: ConfigOverride[] }).overrides ?? []));
     await assertStaticallyValid(loaded); // before any data loads; its warnings come again from the run, as it builds
     let stop: AbortSignal | undefined;
     const outcome = await withInterrupts(

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import { ConfigDiagnosticsError, formatDiagnostics } from '../config/diagnostics.ts';
 import type { ConfigOverride } from '../config/load.ts';
+import { loadPlugins } from '../config/plugins.ts';
 import { flattenLeaves } from '../config/tree.ts';
 import { UserError } from '../errors.ts';
 import { writeOwner } from '../common/owner.ts';
@@ -139,6 +140,7 @@ class WatchSession {
     const name = displayPath(process.cwd(), changedFile ?? file);
     let plan: SweepPlan;
     try {
+      await loadPlugins(file, this.#options.overrides); // a plugin added by the edit is imported; one imported before stays
       plan = (await planSweepChecked(file, { overrides: this.#options.overrides, env: this.#options.env })).plan;
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
