@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { trackingUri as trackingUriOf } from '../tracking/location.ts';
 import type { Device } from '../backend/select.ts';
 import { parseCommandArgs } from '../cli-args.ts';
 import { parseSetOption } from '../config/load.ts';
@@ -192,7 +193,7 @@ function dryRun(plan: SweepPlan, runsDir: string): string {
 
 function emit(plan: SweepPlan, kind: string, options: { file: string; runsDir: string; image?: string }): number {
   if (kind !== 'k8s' && kind !== 'slurm') throw new UserError(`--emit takes k8s or slurm, not '${kind}'.`);
-  const trackingUri = process.env.MLFLOW_TRACKING_URI || undefined;
+  const trackingUri = trackingUriOf(undefined); // the environment's: a config's own tracking.uri reaches the trials by itself
   for (const warning of emitWarnings(plan, { image: options.image, trackingUri }, kind)) process.stderr.write(`warning: ${warning}\n`);
   const emitOptions = {
     configFile: options.file,

@@ -12,6 +12,7 @@ import { datasetInputs } from '../tracking/inputs.ts';
 import { createTracker } from '../tracking/tracker.ts';
 import { loadDataset } from './build.ts';
 import { confusionMatrixPng } from './plot.ts';
+import { TAGS } from '../tracking/tags.ts';
 import { Predictor } from './predictor.ts';
 import { readSummary } from './resume.ts';
 import { newRunId } from './run-folder.ts';
@@ -111,9 +112,9 @@ export async function evaluateRun(options: EvaluateOptions): Promise<EvaluationO
       params: { evaluated_run: basename(predictor.runDir), split: options.split, data: { dataset: config.data.dataset } },
       sourceName: `runner evaluate ${relative(process.cwd(), predictor.runDir) || predictor.runDir}`,
       tags: {
-        'runner.kind': 'evaluation',
-        'runner.evaluated_run_folder': basename(predictor.runDir),
-        ...(evaluated.mlflow_run_id && { 'runner.evaluated_run_id': evaluated.mlflow_run_id }),
+        [TAGS.kind]: 'evaluation',
+        [TAGS.evaluatedRunFolder]: basename(predictor.runDir),
+        ...(evaluated.mlflow_run_id && { [TAGS.evaluatedRunId]: evaluated.mlflow_run_id }),
       },
     });
     tracker.inputs(datasetInputs(info, { splits: [options.split], context: 'eval' }));

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseTarget, connectTarget, settleRunning, type LeftRunning, type SyncOptions } from '../tracking/sync.ts';
 import { readSweepState, writeSweepState, type SweepState } from './folder.ts';
-import { SWEEP_STATUS_TAG } from './records.ts';
+import { TAGS } from '../tracking/tags.ts';
 
 /** True for a sweep folder (<runs-dir>/<name>/sweeps/<hash>/: plan.json and state.json). */
 export function looksLikeSweepDir(dir: string): boolean {
@@ -36,7 +36,7 @@ export async function closeDeadSweep(dir: string, options: SyncOptions = {}): Pr
     try {
       const parent = await client.getRun(parentRunId);
       if (parent?.info.status === 'RUNNING') {
-        await client.setTag(parentRunId, SWEEP_STATUS_TAG, 'KILLED');
+        await client.setTag(parentRunId, TAGS.sweepStatus, 'KILLED');
         await client.updateRun(parentRunId, { status: 'KILLED', endTime: sweep.end_time });
       }
     } finally {

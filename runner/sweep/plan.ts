@@ -1,4 +1,5 @@
 /** A sweep file turned into validated trials: one resolved config (and config hash) per trial, checked before any runs. */
+import { trackingLocation, type TrackingLocation, type TrackingSection } from '../tracking/location.ts';
 import { dirname } from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
@@ -36,15 +37,8 @@ export interface PlannedRun {
   duplicateOf?: number;
 }
 
-/** Where a sweep's runs are tracked. */
-export interface PlanTracking {
-  /** False for `tracking: false`: no MLflow parent, resume reads the run folders. */
-  enabled: boolean;
-  /** tracking.uri or MLFLOW_TRACKING_URI; undefined means the local store under <runs-dir>/mlflow. */
-  uri?: string;
-  /** The MLflow experiment (tracking.experiment, else MLFLOW_EXPERIMENT_NAME, else the config name). */
-  experiment: string;
-}
+/** Where a sweep's runs are tracked (`enabled` false for `tracking: false`: no MLflow parent, resume reads the run folders). */
+export type PlanTracking = TrackingLocation;
 
 /** Everything needed to run, resume, distribute or watch a sweep (or a single config, as a plan of one trial). */
 export interface SweepPlan {
@@ -251,14 +245,7 @@ function finish(partial: Omit<SweepPlan, 'hash' | 'tracking'>, env: NodeJS.Proce
 
 /** Where a resolved config's runs are tracked (as the tracker decides it). */
 export function trackingOf(config: TrialConfig, env: NodeJS.ProcessEnv = process.env): PlanTracking {
-  const section = config.tracking;
-  if (section === false) return { enabled: false, experiment: config.name };
-  const options = (section ?? {}) as { uri?: string; experiment?: string };
-  return {
-    enabled: true,
-    uri: options.uri || env.MLFLOW_TRACKING_URI || undefined,
-    experiment: options.experiment || env.MLFLOW_EXPERIMENT_NAME || config.name,
-  };
+  return trackingLocation(config.name, config.tracking as TrackingSection, env);
 }
 
 function describeTracking(tracking: PlanTracking): string {

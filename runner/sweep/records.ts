@@ -11,20 +11,11 @@ import { acquireLocalServer, type LocalServerLease } from '../tracking/local-sto
 import { sleep } from '../tracking/retry.ts';
 import type { TrackingTarget } from '../tracking/run-record.ts';
 import { standardTags } from '../tracking/run-tags.ts';
+import { TAGS } from '../tracking/tags.ts';
 import { MlflowNotInstalledError } from '../tracking/server.ts';
 import { readJson, type SweepFolder } from './folder.ts';
 import type { SweepPlan } from './plan.ts';
 import { bestTrial, finalMetric, summaryMarkdown, succeeded, trialSeconds, type TrialProgress, type TrialState } from './state.ts';
-
-/** Tag of a sweep's parent run: the sweep hash (how every process of the sweep finds the same parent). */
-export const SWEEP_HASH_TAG = 'runner.sweep_hash';
-/** Tag of a trial's run: its index in the sweep. */
-export const SWEEP_TRIAL_TAG = 'runner.sweep_trial';
-/** Tag of a sweep's parent run: how the sweep ended (FINISHED, FAILED, KILLED). */
-export const SWEEP_STATUS_TAG = 'runner.sweep_status';
-/** The tag MLflow nests runs by. */
-export const PARENT_TAG = 'mlflow.parentRunId';
-const CONFIG_HASH_TAG = 'runner.config_hash';
 
 /** A run found for a trial's config hash. */
 export interface FoundRun {
@@ -165,9 +156,9 @@ class MlflowRecords implements SweepRecords {
         configName: plan.name,
         sourceName: this.options.sourceName ?? `runner sweep ${relative(process.cwd(), plan.file) || plan.file}`,
       }),
-      [SWEEP_HASH_TAG]: plan.hash,
-      'runner.sweep_trials': String(plan.trials.length),
-      'runner.sweep_metric': `${plan.metric.name} (${plan.metric.goal})`,
+      [TAGS.sweepHash]: plan.hash,
+      [TAGS.sweepTrials]: String(plan.trials.length),
+      [TAGS.sweepMetric]: `${plan.metric.name} (${plan.metric.goal})`,
     }).map(([key, value]) => ({ key, value: truncateCodePoints(value, LIMITS.tagValueLength) }));
     const mine = await this.client.createRun({
       experimentId: this.#experimentId,
@@ -199,11 +190,11 @@ class MlflowRecords implements SweepRecords {
   async #parents(): Promise<Run[]> {
     const runs = await this.client.searchRuns({
       experimentIds: [this.#experimentId],
-      filter: `tags.\`${SWEEP_HASH_TAG}\` = '${this.plan.hash}'`,
+      filter: `tags.\`${TAGS.sweepHash}\` = '${this.plan.hash}'`,
       viewType: 'ACTIVE_ONLY',
     });
     return runs
-      .filter((run) => !tag(run, PARENT_TAG))
+      .filter((run) => !tag(run, TAGS.parentRunId))
       .sort((a, b) => (a.info.start_time ?? 0) - (b.info.start_time ?? 0) || a.info.run_id.localeCompare(b.info.run_id));
   }
 
@@ -224,7 +215,7 @@ class MlflowRecords implements SweepRecords {
     const wanted = new Set(hashes);
     const found = new Map<string, FoundRun>();
     const consider = (run: Run) => {
-      const hash = tag(run, CONFIG_HASH_TAG);
+      const hash = tag(run, TAGS.configHash);
       if (!hash || !wanted.has(hash)) return;
       const candidate = fromRun(run);
       const current = found.get(hash);
@@ -233,7 +224,7 @@ class MlflowRecords implements SweepRecords {
     const experimentIds = [this.#experimentId];
     for (const run of await this.client.searchRuns({ experimentIds, filter: "attributes.status = 'FINISHED'" })) consider(run);
     if (this.parentRunId) {
-      for (const run of await this.client.searchRuns({ experimentIds, filter: `tags.\`${PARENT_TAG}\` = '${this.parentRunId}'` }))
+      for (const run of await this.client.searchRuns({ experimentIds, filter: `tags.\`${TAGS.parentRunId}\` = '${this.parentRunId}'` }))
         consider(run);
     }
     return found;
@@ -245,7 +236,7 @@ class MlflowRecords implements SweepRecords {
       // The process died before it said which run it had: the run of this trial started since.
       const runs = await this.client.searchRuns({
         experimentIds: [this.#experimentId],
-        filter: `tags.\`${PARENT_TAG}\` = '${this.parentRunId}' AND tags.\`${CONFIG_HASH_TAG}\` = '${progress.trial.hash}' AND attributes.status = 'RUNNING'`,
+        filter: `tags.\`${TAGS.parentRunId}\` = '${this.parentRunId}' AND tags.\`${TAGS.configHash}\` = '${progress.trial.hash}' AND attributes.status = 'RUNNING'`,
       });
       runId = runs.find((r) => (r.info.start_time ?? 0) >= progress.startedAt! - 5000)?.info.run_id;
       progress.mlflowRunId = runId;
@@ -255,9 +246,9 @@ class MlflowRecords implements SweepRecords {
     const label = `trial ${progress.trial.index}: ${progress.trial.label}`;
     await this.client.logBatch(runId, {
       tags: [
-        { key: SWEEP_TRIAL_TAG, value: String(progress.trial.index) },
-        { key: 'runner.sweep_label', value: truncateCodePoints(progress.trial.label, LIMITS.tagValueLength) },
-        ...(progress.runId ? [{ key: 'runner.run_folder', value: progress.runId }] : []),
+        { key: TAGS.sweepTrial, value: String(progress.trial.index) },
+        { key: TAGS.sweepLabel, value: truncateCodePoints(progress.trial.label, LIMITS.tagValueLength) },
+        ...(progress.runId ? [{ key: TAGS.runFolder, value: progress.runId }] : []),
         { key: 'mlflow.runName', value: truncateCodePoints(label, LIMITS.tagValueLength) },
       ],
     });
@@ -287,7 +278,7 @@ class MlflowRecords implements SweepRecords {
       { key: 'trials_finished', value: trials.filter(succeeded).length, timestamp: now, step: 0 },
       { key: 'trials_failed', value: trials.filter((t) => t.state === 'failed' || t.state === 'killed').length, timestamp: now, step: 0 },
     ];
-    const tags: KeyValue[] = [{ key: SWEEP_STATUS_TAG, value: status }];
+    const tags: KeyValue[] = [{ key: TAGS.sweepStatus, value: status }];
     if (best) {
       metrics.push({
         key: metric.name.startsWith('best_') ? metric.name : `best_${metric.name}`,
@@ -296,9 +287,9 @@ class MlflowRecords implements SweepRecords {
         step: 0,
       });
       tags.push(
-        { key: 'runner.best_trial', value: String(best.trial.index) },
-        { key: 'runner.best_label', value: truncateCodePoints(best.trial.label, LIMITS.tagValueLength) },
-        ...(best.mlflowRunId ? [{ key: 'runner.best_run_id', value: best.mlflowRunId }] : []),
+        { key: TAGS.bestTrial, value: String(best.trial.index) },
+        { key: TAGS.bestLabel, value: truncateCodePoints(best.trial.label, LIMITS.tagValueLength) },
+        ...(best.mlflowRunId ? [{ key: TAGS.bestRunId, value: best.mlflowRunId }] : []),
       );
     }
     await this.client.logBatch(parent.info.run_id, { metrics, tags });
@@ -433,8 +424,8 @@ function fromRun(run: Run): FoundRun {
     status: run.info.status,
     metrics,
     mlflowRunId: run.info.run_id,
-    parentRunId: tag(run, PARENT_TAG),
-    runId: tag(run, 'runner.run_folder') ?? run.info.run_name,
+    parentRunId: tag(run, TAGS.parentRunId),
+    runId: tag(run, TAGS.runFolder) ?? run.info.run_name,
     startTime: run.info.start_time === undefined ? undefined : Number(run.info.start_time),
     endTime: run.info.end_time === undefined ? undefined : Number(run.info.end_time),
   };

@@ -1,11 +1,9 @@
 import { openAsBlob } from 'node:fs';
 import { UserError } from '../errors.ts';
 import type { Connection } from './auth.ts';
+import { TAGS } from './tags.ts';
 import { type Batch, chunkBatch, decodeMetricValue, type KeyValue, LIMITS, type Metric, toJson } from './limits.ts';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy, sleep } from './retry.ts';
-
-/** Tag that makes run creation safe to retry: a random key per run, looked up before creating again. */
-export const CLIENT_KEY_TAG = 'runner.client_key';
 
 /** Run status names as MLflow spells them. */
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
@@ -229,7 +227,7 @@ export class MlflowClient {
     options: CallOptions = {},
   ): Promise<Run> {
     const policy = options.retry ?? this.#retry;
-    const tags = [...(spec.tags ?? []).filter((t) => t.key !== CLIENT_KEY_TAG), { key: CLIENT_KEY_TAG, value: spec.clientKey }];
+    const tags = [...(spec.tags ?? []).filter((t) => t.key !== TAGS.clientKey), { key: TAGS.clientKey, value: spec.clientKey }];
     for (let attempt = 0; ; attempt++) {
       try {
         if (attempt > 0) {
@@ -253,7 +251,7 @@ export class MlflowClient {
   /** The active run of an experiment that carries this client key, or undefined. */
   async findRunByClientKey(experimentId: string, clientKey: string, options?: CallOptions): Promise<Run | undefined> {
     const runs = await this.searchRuns(
-      { experimentIds: [experimentId], filter: `tags.\`${CLIENT_KEY_TAG}\` = '${clientKey.replace(/'/g, '')}'`, maxResults: 10 },
+      { experimentIds: [experimentId], filter: `tags.\`${TAGS.clientKey}\` = '${clientKey.replace(/'/g, '')}'`, maxResults: 10 },
       options,
     );
     return runs[0];

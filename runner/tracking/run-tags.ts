@@ -1,23 +1,9 @@
 import { userInfo } from 'node:os';
 import { gitInfo, runnerVersion } from '../common/provenance.ts';
 import { PROJECT_ROOT } from './server.ts';
+import { TAGS } from './tags.ts';
 
-/** Tag names the runner sets besides MLflow's own `mlflow.*` tags. */
-export const TAGS = {
-  configHash: 'runner.config_hash',
-  configName: 'runner.config',
-  gitDirty: 'runner.git_dirty',
-  backend: 'runner.backend',
-  device: 'runner.device',
-  version: 'runner.version',
-  error: 'runner.error',
-  /** When the run was last resumed (runner run --resume). */
-  resumedAt: 'runner.resumed_at',
-  /** The config hash a run was resumed with when it differs from the one it started with (--force). */
-  resumedConfigHash: 'runner.resumed_config_hash',
-  /** The tag MLflow nests runs by: a sweep's trials carry their parent run's id. */
-  parentRunId: 'mlflow.parentRunId',
-} as const;
+export { TAGS };
 
 /** What start() knows about a run, for its tags. */
 export interface RunTagInput {

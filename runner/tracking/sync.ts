@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trackingExperiment, trackingUri, type TrackingSection } from './location.ts';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -153,7 +154,8 @@ export function chooseTarget(
   const local = (): TrackingTarget => ({ kind: 'local', store: relative(dir, resolve(options.storeDir ?? defaultStoreDir(dir))) || '.' });
   if (options.local) return local();
   if (recorded) return recorded;
-  if (env.MLFLOW_TRACKING_URI) return { kind: 'server', uri: resolveConnection(env.MLFLOW_TRACKING_URI, env).uri };
+  const uri = trackingUri(undefined, env);
+  if (uri) return { kind: 'server', uri: resolveConnection(uri, env).uri };
   return local();
 }
 
@@ -240,7 +242,7 @@ export function recordFromFolder(dir: string, env: NodeJS.ProcessEnv = process.e
   }
   const tracking = (typeof config.tracking === 'object' && config.tracking) || {};
   const configName = typeof config.name === 'string' ? config.name : basename(dirname(dir));
-  const experiment = String((tracking as { experiment?: unknown }).experiment ?? env.MLFLOW_EXPERIMENT_NAME ?? basename(dirname(dir)));
+  const experiment = trackingExperiment(tracking as TrackingSection, basename(dirname(dir)), env);
   const runName = basename(dir);
   const { records } = readMetricsFile(join(dir, 'metrics.jsonl'));
   const firstTimestamp = records.length > 0 ? Number(records[0]!.timestamp) : undefined;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { trackingExperiment, trackingUri } from './location.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -222,7 +223,7 @@ class MlflowTracker implements Tracker {
     this.#opened = deferred();
     this.#opened.promise.catch(() => {});
     const section = opts.tracking || {};
-    const uri = section.uri || this.#env.MLFLOW_TRACKING_URI;
+    const uri = trackingUri(section, this.#env);
     if (uri) {
       const connection = resolveConnection(uri, this.#env);
       this.#target = { kind: 'server', uri: connection.uri };
@@ -304,7 +305,7 @@ class MlflowTracker implements Tracker {
   async start(options: StartOptions): Promise<void> {
     if (this.#record) throw new Error('tracker.start() was called twice');
     const section = this.#opts.tracking || {};
-    const experiment = section.experiment || this.#env.MLFLOW_EXPERIMENT_NAME || options.experiment || this.#opts.configName;
+    const experiment = trackingExperiment(section, options.experiment || this.#opts.configName, this.#env);
     const runName = options.runName ?? basename(this.#runDir);
     const tags: Record<string, string> = {
       ...standardTags(

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UserError } from '../../../runner/errors.ts';
 import { resolveConnection } from '../../../runner/tracking/auth.ts';
-import { CLIENT_KEY_TAG, MlflowClient, MlflowError } from '../../../runner/tracking/client.ts';
+import { MlflowClient, MlflowError } from '../../../runner/tracking/client.ts';
+import { TAGS } from '../../../runner/tracking/tags.ts';
 import { freePort } from '../../../runner/tracking/server.ts';
 import type { Metric } from '../../../runner/tracking/limits.ts';
 import { getTestServer, type TestServer, uniqueName } from '../../helpers/mlflow.ts';
@@ -92,7 +93,7 @@ test('params, tags and full metric histories read back exactly (chunked over the
   for (const p of params) assert.is(paramMap.get(p.key), p.value);
   const tagMap = new Map(back.data.tags.map((t) => [t.key, t.value]));
   for (const t of tags) assert.is(tagMap.get(t.key), t.value);
-  assert.is(tagMap.get(CLIENT_KEY_TAG) !== undefined, true);
+  assert.is(tagMap.get(TAGS.clientKey) !== undefined, true);
   for (const key of ['train_loss', 'lr/default']) {
     const history = sortByStep(await c.getMetricHistory(runId, key));
     const expected = metrics.filter((m) => m.key === key);
@@ -152,7 +153,7 @@ test('search pages through every result', async () => {
     await c.createRun({ experimentId: experiment.experiment_id, runName: `r${i}`, startTime: Date.now(), clientKey: `k${i}` });
   const runs = await c.searchRuns({ experimentIds: [experiment.experiment_id], maxResults: 2 });
   assert.is(runs.length, 5);
-  const one = await c.searchRuns({ experimentIds: [experiment.experiment_id], filter: `tags.\`${CLIENT_KEY_TAG}\` = 'k3'` });
+  const one = await c.searchRuns({ experimentIds: [experiment.experiment_id], filter: `tags.\`${TAGS.clientKey}\` = 'k3'` });
   assert.is(one.length, 1);
   assert.is(one[0]!.info.run_name, 'r3');
 });
