@@ -15,6 +15,7 @@ import { describeBackend, selectBackend } from '../runner/backend/select.ts';
 import { TensorBatchSource } from '../runner/data/batches.ts';
 import type { PreparedData } from '../runner/data/types.ts';
 import { trainLoop } from '../runner/train/loop.ts';
+import { modelIntraOpThreads } from '../runner/run/build.ts';
 import { GroupedOptimizer } from '../runner/train/optimizer.ts';
 import { resolveParamGroups } from '../runner/train/param-groups.ts';
 import { seededRandom, withSeededMathRandom } from '../runner/train/random.ts';
@@ -71,7 +72,10 @@ async function runner(name: string, steps: number): Promise<{ examplesPerSec: nu
 }
 
 const rounds = Number(option('--rounds', '1'));
-const backend = await selectBackend('cpu');
+// Like runner run, a single model gets its preferred TensorFlow threads (birnn: one per direction); with several
+// models in one process TensorFlow's default pools are used for all (run them one at a time to compare).
+const intraOpThreads = wanted.length === 1 ? modelIntraOpThreads(configs[wanted[0]!]!.model) : undefined;
+const backend = await selectBackend('cpu', { intraOpThreads });
 console.log(
   `backend: ${describeBackend(backend)}; batch ${BATCH}, length ${LEN}, vocabulary ${VOCAB}; load average before: ${loadAverage()}`,
 );

@@ -43,6 +43,11 @@ export interface Component<Params extends TObject, Built, Context = BuildContext
    * loads (`runner validate`, `--dry-run`, the start of `runner run`); returns every problem, [] when there is none.
    */
   check?(params: Static<Params>, context: CheckContext): CheckIssue[];
+  /**
+   * TensorFlow intra-op threads this component trains fastest with on `cores` CPU cores (undefined: TensorFlow's
+   * default, one per core). Applied when the process loads TensorFlow for the CPU, unless TF_NUM_INTRAOP_THREADS is set.
+   */
+  intraOpThreads?(params: Static<Params>, cores: number): number | undefined;
 }
 
 /** Declares a component with its params type inferred from its schema. */

@@ -29,6 +29,9 @@ export const birnn = defineComponent({
     },
     { additionalProperties: false },
   ),
+  // The fused LSTM's graph runs the two directions at once, each a chain of small per-step GEMMs: each direction on
+  // its own share of the cores beats both sharing every core (1.3x on 2 cores: docs/BENCHMARKS.md).
+  intraOpThreads: (params, cores) => (params.implementation === 'fused' ? Math.max(1, Math.floor(cores / 2)) : undefined),
   build(params, context: ModelContext): BuiltModel {
     const { vocabSize, maxLen } = textInput('birnn', context);
     const tokens = tf.input({ shape: [maxLen], dtype: 'int32', name: 'tokens' });

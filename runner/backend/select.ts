@@ -28,6 +28,8 @@ export interface BackendReport {
   fallbackReason?: string;
   /** The command that fixes fallbackReason. */
   fix?: string;
+  /** TensorFlow's intra-op threads when the runner chose them (SelectOptions.intraOpThreads). */
+  intraOpThreads?: number;
 }
 
 /** Options of selectBackend. */
@@ -36,6 +38,11 @@ export interface SelectOptions {
   warn?: (message: string) => void;
   /** Folder the native packages are resolved from (default: this project's node_modules). */
   resolveFrom?: string;
+  /**
+   * TensorFlow intra-op threads for a CPU run (the model's preference): set as TF_NUM_INTRAOP_THREADS before TensorFlow
+   * loads, unless the environment already sets it, TensorFlow is already loaded, or a GPU may be used.
+   */
+  intraOpThreads?: number;
 }
 
 const GPU: NativePackage = '@tensorflow/tfjs-node-gpu';
@@ -50,7 +57,11 @@ let chosen: { device: Device; report: Promise<BackendReport> } | undefined;
  */
 export async function selectBackend(device: Device, options: SelectOptions = {}): Promise<BackendReport> {
   if (chosen === undefined) {
-    chosen = { device, report: choose(device, options.warn ?? ((m) => console.warn(m)), options.resolveFrom) };
+    const threads = chooseIntraOpThreads(device, options.intraOpThreads);
+    const report = choose(device, options.warn ?? ((m) => console.warn(m)), options.resolveFrom).then((r) =>
+      threads !== undefined && r.kind !== 'pure-js' ? { ...r, intraOpThreads: threads } : r,
+    );
+    chosen = { device, report };
     chosen.report.catch(() => {
       chosen = undefined;
     });
@@ -70,6 +81,15 @@ export async function selectBackend(device: Device, options: SelectOptions = {})
   return report;
 }
 
+/** Sets TF_NUM_INTRAOP_THREADS to `wanted` for a CPU run when nothing has decided it yet; the number set, if any. */
+function chooseIntraOpThreads(device: Device, wanted: number | undefined): number | undefined {
+  if (wanted === undefined || (process.env.TF_NUM_INTRAOP_THREADS ?? '') !== '') return undefined;
+  if (tf.findBackendFactory('tensorflow')) return undefined; // TensorFlow already runs with its pools
+  if (device === 'gpu' || (device === 'auto' && nvidiaDriver() !== undefined)) return undefined;
+  process.env.TF_NUM_INTRAOP_THREADS = String(wanted);
+  return wanted;
+}
+
 /** One line for logs, e.g. "native CPU (@tensorflow/tfjs-node, TensorFlow 2.21.0, oneDNN on)". */
 export function describeBackend(r: BackendReport): string {
   if (r.kind === 'pure-js') {
@@ -82,6 +102,8 @@ export function describeBackend(r: BackendReport): string {
   const parts = [r.package, `TensorFlow ${r.tensorflowVersion ?? '?'}`];
   if (r.gpus?.length) parts.push(`GPU: ${r.gpus.join(', ')}`);
   if (r.oneDNN !== undefined) parts.push(`oneDNN ${r.oneDNN ? 'on' : 'off'}`);
+  if (r.intraOpThreads !== undefined)
+    parts.push(`${r.intraOpThreads} intra-op thread${r.intraOpThreads === 1 ? '' : 's'} (the model's choice)`);
   const head = `native ${r.kind === 'native-gpu' ? 'GPU' : 'CPU'} (${parts.join(', ')})`;
   return head + (r.fallbackReason ? `; no GPU: ${r.fallbackReason}` + (r.fix ? ` (fix: ${r.fix})` : '') : '');
 }

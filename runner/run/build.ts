@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { Value } from '@sinclair/typebox/value';
 import { datasets } from '../../components/dataset/index.ts';
 import { models } from '../../components/model/index.ts';
 import { optimizers } from '../../components/optimizer/index.ts';
@@ -244,4 +246,11 @@ export function describeBuilt(built: BuiltExperiment): string {
     for (const v of built.plan.frozenLayers) lines.push(`    ${v.originalName} [${v.shape.join(', ')}]`);
   }
   return lines.join('\n');
+}
+
+/** The TensorFlow intra-op threads a model (its `model:` config) trains fastest with on this machine's cores, if it has a preference. */
+export function modelIntraOpThreads(modelConfig: ComponentConfig): number | undefined {
+  const { type, ...params } = modelConfig;
+  const model = models.find(type);
+  return model?.intraOpThreads?.(Value.Default(model.params, structuredClone(params)) as never, availableParallelism());
 }

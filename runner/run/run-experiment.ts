@@ -11,9 +11,17 @@ import type { Monitor } from '../train/selection.ts';
 import { CheckpointStore, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import type { TrainingState } from '../train/loop.ts';
 import { formatMetricsLine, readMetricsFile, type MetricsRecord } from '../tracking/metrics-file.ts';
-import { buildExperiment, runScheduler, describeBuilt, describeSplits, disposeBuilt, type BuiltExperiment } from './build.ts';
+import {
+  buildExperiment,
+  modelIntraOpThreads,
+  runScheduler,
+  describeBuilt,
+  describeSplits,
+  disposeBuilt,
+  type BuiltExperiment,
+} from './build.ts';
 import type { LrScheduler } from '../train/schedule.ts';
-import type { ExperimentConfig } from '../config/schema.ts';
+import type { ComponentConfig, ExperimentConfig } from '../config/schema.ts';
 import type { BuildContext } from '../registry.ts';
 import type { RunEventSink } from './run-events.ts';
 import { locatedAt } from '../config/issues.ts';
@@ -80,7 +88,10 @@ export interface RunOutcome {
 export async function runExperiment(loaded: LoadedConfig, options: RunOptions): Promise<RunOutcome> {
   const { config } = loaded;
   const { progress } = options;
-  const backend = await selectBackend(config.train.device, { warn: (m) => progress.warn(m) });
+  const backend = await selectBackend(config.train.device, {
+    warn: (m) => progress.warn(m),
+    intraOpThreads: modelIntraOpThreads(config.model as ComponentConfig),
+  });
   progress.info(`backend: ${describeBackend(backend)}`);
   const context = { configDir: loaded.file.replace(/[/\\][^/\\]*$/, ''), warn: (m: string) => progress.warn(m) };
   const lifecycle = resolveLifecycle(config); // its errors were thrown by loadConfig; its warnings are printed here

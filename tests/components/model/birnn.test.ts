@@ -4,7 +4,8 @@ import { testBackend } from '../../helpers/backend.ts';
 import * as tf from '@tensorflow/tfjs';
 import { models } from '../../../components/model/index.ts';
 import { FusedBidirectionalLSTM } from '../../../components/model/layers/fused-lstm.ts';
-import { buildExperiment, disposeBuilt } from '../../../runner/run/build.ts';
+import { availableParallelism } from 'node:os';
+import { buildExperiment, disposeBuilt, modelIntraOpThreads } from '../../../runner/run/build.ts';
 import { loadModel, saveModel } from '../../../runner/run/model-io.ts';
 import { evaluate, trainLoop } from '../../../runner/train/loop.ts';
 import type { MetricRecord } from '../../../runner/train/metrics.ts';
@@ -18,6 +19,15 @@ const textContext = { numClasses: 2, inputShape: [7], vocabSize: 30 };
 const fixtureModel = (implementation: string) =>
   `model={type: birnn, embed_size: 8, num_hiddens: 8, num_layers: 2, implementation: ${implementation}}`;
 const loopOptions = { epochs: 3, batchSize: 64, evalBatchSize: 100, shuffle: true, logEverySteps: 100, seed: 3, evalTestEveryEpoch: true };
+
+test('the fused LSTM asks for one TensorFlow intra-op thread per direction (half the cores); layers and other models ask nothing', () => {
+  const birnn = models.get('birnn');
+  assert.is(modelIntraOpThreads({ type: 'birnn' }), Math.max(1, Math.floor(availableParallelism() / 2)));
+  assert.is(birnn.intraOpThreads?.({ implementation: 'fused' } as never, 2), 1);
+  assert.is(birnn.intraOpThreads?.({ implementation: 'fused' } as never, 16), 8);
+  assert.is(modelIntraOpThreads({ type: 'birnn', implementation: 'layers' }), undefined);
+  assert.is(modelIntraOpThreads({ type: 'textcnn' }), undefined);
+});
 
 test("the fused implementation is the default, and names and shapes its weights as 'layers' does", async () => {
   const fused = await models.build(small, textContext);

@@ -14,7 +14,10 @@ test('device cpu: the native backend loads (TensorFlow 2.21.0, oneDNN reported),
   assert.is(r.tensorflowVersion, '2.21.0');
   assert.type(r.oneDNN, 'boolean');
   assert.is(tf.getBackend(), 'tensorflow');
-  assert.equal(tf.tidy(() => tf.matMul([[1, 2]], [[3], [4]]).arraySync()), [[11]]);
+  assert.equal(
+    tf.tidy(() => tf.matMul([[1, 2]], [[3], [4]]).arraySync()),
+    [[11]],
+  );
 });
 
 test('repeated calls return the first report; a conflicting device is an error', async () => {
@@ -40,6 +43,22 @@ test('device cpu in a fresh process never loads @tensorflow/tfjs-node-gpu', () =
   assert.is(r.json.cpuPackageLoaded, true, JSON.stringify(r.json));
   assert.is((r.json.report as BackendReport).kind, 'native-cpu');
   assert.is(r.json.matmul, 11);
+});
+
+test('a model’s intra-op thread preference is set before TensorFlow loads, and TensorFlow then uses one thread', () => {
+  const r = probe(['select', 'cpu'], { PROBE_INTRA_OP_THREADS: '1', TF_NUM_INTRAOP_THREADS: '' });
+  const report = r.json.report as BackendReport;
+  assert.is(r.json.intraOpThreadsEnv, '1', JSON.stringify(r.json));
+  assert.is(report.intraOpThreads, 1);
+  assert.match(describeBackend(report), /1 intra-op thread \(the model's choice\)/);
+  // One compute thread: a large matmul uses at most about one core's time per wall second (two would give ~2 on a quiet machine).
+  assert.ok((r.json.cpuPerWall as number) < 1.35, `CPU seconds per wall second ${r.json.cpuPerWall}`);
+});
+
+test('an intra-op thread count already in the environment wins over the model’s preference', () => {
+  const r = probe(['select', 'cpu'], { PROBE_INTRA_OP_THREADS: '1', TF_NUM_INTRAOP_THREADS: '2' });
+  assert.is(r.json.intraOpThreadsEnv, '2', JSON.stringify(r.json));
+  assert.is((r.json.report as BackendReport).intraOpThreads, undefined);
 });
 
 test('device auto without an NVIDIA driver: native CPU, no GPU package, nothing to fix', () => {
