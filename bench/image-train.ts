@@ -105,16 +105,12 @@ async function prepare(name: string) {
 }
 
 function torch(name: string): Measurement & { framework: string; threads: number } {
-  const r = runPeer<{ framework: string; threads: number; examples_per_sec: number; eval_examples_per_sec: number }>('image_train.py', [
-    '--model',
+  const r = runPeer<{ framework: string; threads: number; examples_per_sec: number; eval_examples_per_sec: number }>(
+    'image_train.py',
     name,
-    '--steps',
-    String(steps),
-    '--warmup',
-    '2',
-    '--eval-batches',
-    String(evalBatches),
-  ]);
+    steps,
+    ['--eval-batches', String(evalBatches)],
+  );
   return { framework: r.framework, threads: r.threads, train: r.examples_per_sec, eval: r.eval_examples_per_sec };
 }
 

@@ -15,9 +15,10 @@ export function python(): string {
   return existsSync(venv) ? venv : 'python3';
 }
 
-/** Runs a bench/*.py peer with `args` and parses the JSON line it ends with. */
-export function runPeer<T>(script: string, args: string[]): T {
-  const out = execFileSync(python(), [join(root, 'bench', script), ...args, '--json'], { encoding: 'utf8' });
+/** Runs a bench/*.py peer on `model` for `steps` timed steps (after 2 warm-up steps) and parses the JSON line it ends with. */
+export function runPeer<T>(script: string, model: string, steps: number, more: string[] = []): T {
+  const args = [join(root, 'bench', script), '--model', model, '--steps', String(steps), '--warmup', '2', ...more, '--json'];
+  const out = execFileSync(python(), args, { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 

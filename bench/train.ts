@@ -97,14 +97,11 @@ for (const name of wanted) {
       line += ` | unfused ${plain.examplesPerSec.toFixed(1)}`;
     }
     if (!args.includes('--no-python')) {
-      const torch = runPeer<{ framework: string; threads: number; examples_per_sec: number; seconds_per_step: number }>('train.py', [
-        '--model',
+      const torch = runPeer<{ framework: string; threads: number; examples_per_sec: number; seconds_per_step: number }>(
+        'train.py',
         name,
-        '--steps',
-        String(steps),
-        '--warmup',
-        '2',
-      ]);
+        steps,
+      );
       framework = `${torch.framework} (${torch.threads} threads)`;
       peer.push(torch.examples_per_sec);
       line +=
