@@ -14,14 +14,7 @@
  * other shapes take tfjs's own path. `RUNNER_FUSED_KERNELS=0` turns the fused path off.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
-import type { NativeBackend, OpAttr } from './tf221.ts';
-
-/** The tfjs-node binding's attribute and dtype codes used here, and its multi-output op call. */
-interface FusedBackend extends NativeBackend {
-  binding: NativeBackend['binding'] & { TF_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number };
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: TensorInfo[], numOutputs: number): tf.Tensor[];
-}
+import { nativeOpsAvailable, type NativeBackend, type OpAttr } from './tf221.ts';
 
 /** The parts of tfjs-layers' BatchNormalization the fused path reads. */
 interface BatchNormLayer {
@@ -46,8 +39,7 @@ export function fusedKernelsAllowed(env: NodeJS.ProcessEnv = process.env): boole
 
 /** Whether the fused TensorFlow kernels run now: the native backend is active and they were not turned off. */
 export function fusedKernelsActive(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!fusedKernelsAllowed(env) || tf.getBackend() !== 'tensorflow') return false;
-  return typeof (tf.backend() as Partial<FusedBackend>).executeMultipleOutputs === 'function';
+  return fusedKernelsAllowed(env) && nativeOpsAvailable();
 }
 
 /** Installs the fused batch norm and ReLU gradients (idempotent; each checks the backend at every call). */
@@ -171,8 +163,8 @@ export function fusedBatchNorm(
   return { y, mean, variance };
 }
 
-function backend(): FusedBackend {
-  return tf.backend() as unknown as FusedBackend;
+function backend(): NativeBackend {
+  return tf.backend() as unknown as NativeBackend;
 }
 
 function dtypeAttr(name: string): OpAttr {

@@ -23,12 +23,29 @@ export interface OpAttr {
 
 /** The parts of tfjs-node's NodeJSKernelBackend the runner uses (it is not exported as a type). */
 export interface NativeBackend {
-  binding: { TF_Version: string; TF_ATTR_TYPE: number; TF_INT32: number };
+  binding: {
+    TF_Version: string;
+    TF_INT32: number;
+    TF_INT64: number;
+    TF_FLOAT: number;
+    TF_ATTR_TYPE: number;
+    TF_ATTR_BOOL: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_STRING: number;
+  };
   isUsingGpuDevice: boolean;
   isGPUPackage: boolean;
   executeSingleInput(name: string, input: TensorInfo): TensorInfo;
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: TensorInfo[]): TensorInfo;
+  /** Runs a TensorFlow op by name; its outputs are tf.Tensors tracked by the engine (the current tidy scope). */
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: TensorInfo[], numOutputs: number): tf.Tensor[];
   disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** Whether the current backend runs TensorFlow ops by name (tfjs-node's 'tensorflow' backend, CPU or GPU). */
+export function nativeOpsAvailable(): boolean {
+  if (tf.getBackend() !== 'tensorflow') return false;
+  return typeof (tf.backend() as Partial<NativeBackend>).executeMultipleOutputs === 'function';
 }
 
 const PATCHED = Symbol.for('runner.tf221-patched');

@@ -26,7 +26,7 @@ import type { BuildContext } from '../registry.ts';
 import type { RunEventSink } from './run-events.ts';
 import { locatedAt } from '../config/issues.ts';
 import { createTracker } from '../tracking/tracker.ts';
-import { TAGS } from '../tracking/run-tags.ts';
+import { TAGS } from '../tracking/tags.ts';
 import { datasetInputs } from '../tracking/inputs.ts';
 import { createSystemSampler } from '../tracking/system-metrics.ts';
 import { join, relative } from 'node:path';

@@ -1,5 +1,5 @@
 /** A sweep file turned into validated trials: one resolved config (and config hash) per trial, checked before any runs. */
-import { trackingLocation, type TrackingLocation, type TrackingSection } from '../tracking/location.ts';
+import { trackingLocation, type TrackingLocation } from '../tracking/location.ts';
 import { dirname } from 'node:path';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { ConfigDiagnosticsError } from '../config/diagnostics.ts';
@@ -217,7 +217,7 @@ function planTrials(file: string, options: PlanOptions, locatable: LocatableTria
     env,
   );
   for (const trial of plan.trials) {
-    const tracking = trackingOf(trial.config, env);
+    const tracking = trackingLocation(trial.config, env);
     if (
       tracking.enabled !== plan.tracking.enabled ||
       tracking.uri !== plan.tracking.uri ||
@@ -238,14 +238,9 @@ function planTrials(file: string, options: PlanOptions, locatable: LocatableTria
 }
 
 function finish(partial: Omit<SweepPlan, 'hash' | 'tracking'>, env: NodeJS.ProcessEnv): SweepPlan {
-  const tracking = trackingOf(partial.trials[0]!.config, env);
+  const tracking = trackingLocation(partial.trials[0]!.config, env);
   const hash = trialHash({ experiment: tracking.experiment, metric: partial.metric, trials: partial.trials.map((t) => t.hash) });
   return { ...partial, tracking, hash };
-}
-
-/** Where a resolved config's runs are tracked (as the tracker decides it). */
-export function trackingOf(config: TrialConfig, env: NodeJS.ProcessEnv = process.env): PlanTracking {
-  return trackingLocation(config.name, config.tracking as TrackingSection, env);
 }
 
 function describeTracking(tracking: PlanTracking): string {

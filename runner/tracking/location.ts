@@ -24,8 +24,9 @@ export function trackingExperiment(section: TrackingSection, fallback: string, e
   return (section && section.experiment) || env.MLFLOW_EXPERIMENT_NAME || fallback;
 }
 
-/** Where the runs of a config named `name` with this `tracking:` section are tracked. */
-export function trackingLocation(name: string, section: TrackingSection, env: NodeJS.ProcessEnv = process.env): TrackingLocation {
-  if (section === false) return { enabled: false, experiment: name };
-  return { enabled: true, uri: trackingUri(section, env), experiment: trackingExperiment(section, name, env) };
+/** Where the runs of a config (its `name` and `tracking:` section) are tracked. */
+export function trackingLocation(config: { name: string; tracking?: unknown }, env: NodeJS.ProcessEnv = process.env): TrackingLocation {
+  const section = config.tracking as TrackingSection;
+  if (section === false) return { enabled: false, experiment: config.name };
+  return { enabled: true, uri: trackingUri(section, env), experiment: trackingExperiment(section, config.name, env) };
 }

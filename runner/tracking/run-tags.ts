@@ -3,8 +3,6 @@ import { gitInfo, runnerVersion } from '../common/provenance.ts';
 import { PROJECT_ROOT } from './server.ts';
 import { TAGS } from './tags.ts';
 
-export { TAGS };
-
 /** What start() knows about a run, for its tags. */
 export interface RunTagInput {
   runName?: string;

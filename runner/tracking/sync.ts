@@ -21,7 +21,8 @@ import {
   uploadMissingMetrics,
 } from './remote-run.ts';
 import { readRunRecord, type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
-import { standardTags, TAGS } from './run-tags.ts';
+import { standardTags } from './run-tags.ts';
+import { TAGS } from './tags.ts';
 import { INSTALL_HINT, MlflowNotInstalledError } from './server.ts';
 
 /** Options of syncRunFolder. */

@@ -14,7 +14,8 @@ import { type ArtifactFile, artifactFiles, ensureRun, stampOf, uploadMissingMetr
 import { backoffDelay, type RetryPolicy, sleep } from './retry.ts';
 import { readRunRecord, type RunRecord, type TrackingTarget, writeRunRecord } from './run-record.ts';
 import { MlflowNotInstalledError, INSTALL_HINT } from './server.ts';
-import { standardTags, TAGS } from './run-tags.ts';
+import { standardTags } from './run-tags.ts';
+import { TAGS } from './tags.ts';
 
 /** The config's `tracking:` section (or `false` to turn tracking off). */
 export interface TrackingSection {

@@ -8,29 +8,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import type { NativeBackend, OpAttr } from '../../../runner/backend/tf221.ts';
+import { nativeOpsAvailable, type NativeBackend } from '../../../runner/backend/tf221.ts';
 import { graphBackward, graphForward, graphInference, layerGraphAvailable, type GraphWeights } from './lstm-graph.ts';
 import type { BidirectionalWeights, LstmWeights } from './lstm-weights.ts';
 
-/** The parts of tfjs-node's backend the block kernels need, beyond what runner/backend types. */
+/** The parts of tfjs-node's backend the block kernels need besides running ops: making an int64 scalar. */
 interface BlockBackend extends NativeBackend {
-  binding: NativeBackend['binding'] & {
-    TF_FLOAT: number;
-    TF_INT64: number;
-    TF_ATTR_BOOL: number;
-    TF_ATTR_FLOAT: number;
-    createTensor(shape: number[], dtype: number, values: Int32Array): number;
-  };
-  /** Runs a TensorFlow op by name; its outputs are tf.Tensors tracked by the engine (the current tidy scope). */
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: TensorInfo[], numOutputs: number): tf.Tensor[];
+  binding: NativeBackend['binding'] & { createTensor(shape: number[], dtype: number, values: Int32Array): number };
   tensorMap: { set(dataId: object, data: { shape: number[]; dtype: number; id: number; values: null; refCount: number }): void };
 }
 
 /** Whether the current backend can run TensorFlow ops by name (tfjs-node's 'tensorflow' backend). */
 export function nativeLstmAvailable(): boolean {
-  if (tf.getBackend() !== 'tensorflow') return false;
-  const backend = tf.backend() as Partial<BlockBackend>;
-  return typeof backend.executeMultipleOutputs === 'function' && typeof backend.binding?.createTensor === 'function';
+  return nativeOpsAvailable() && typeof (tf.backend() as Partial<BlockBackend>).binding?.createTensor === 'function';
 }
 
 /** BlockLSTMV2's seven outputs, each `[time, batch, units]`, in the kernel's order. */

@@ -21,11 +21,11 @@ test('the experiment: the config’s, else MLFLOW_EXPERIMENT_NAME, else the fall
 });
 
 test('a config’s location, and none for tracking: false', () => {
-  assert.equal(trackingLocation('quickstart', false, { MLFLOW_TRACKING_URI: 'http://env:5000' }), {
+  assert.equal(trackingLocation({ name: 'quickstart', tracking: false }, { MLFLOW_TRACKING_URI: 'http://env:5000' }), {
     enabled: false,
     experiment: 'quickstart',
   });
-  assert.equal(trackingLocation('quickstart', { experiment: 'e' }, { MLFLOW_TRACKING_URI: 'http://env:5000' }), {
+  assert.equal(trackingLocation({ name: 'quickstart', tracking: { experiment: 'e' } }, { MLFLOW_TRACKING_URI: 'http://env:5000' }), {
     enabled: true,
     uri: 'http://env:5000',
     experiment: 'e',
