@@ -102,19 +102,18 @@ interface Conv1DWeights {
  */
 function poolOnlyKeptPositions(model: tf.LayersModel, embeddings: string[], convs: string[]): void {
   const layerCall = model.call.bind(model);
+  const embeddingLayers = embeddings.map((name) => model.getLayer(name));
+  const convLayers = convs.map((name) => model.getLayer(name) as unknown as Conv1DWeights);
+  const [dropout, dense] = [model.getLayer('dropout'), model.getLayer('dense')];
   model.call = (inputs, kwargs) => {
     if (!fusedKernelsAllowed()) return layerCall(inputs, kwargs);
     return tf.tidy(() => {
       const tokens = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const embedded = embeddings.map((name) => model.getLayer(name).apply(tokens, kwargs) as tf.Tensor3D);
+      const embedded = embeddingLayers.map((layer) => layer.apply(tokens, kwargs) as tf.Tensor3D);
       const x = embedded.length === 1 ? embedded[0]! : tf.concat(embedded, -1);
-      const pooled = convs.map((name) => {
-        const conv = model.getLayer(name) as unknown as Conv1DWeights;
-        return convReluMaxPool(x, conv.kernel.read() as tf.Tensor3D, conv.bias.read() as tf.Tensor1D);
-      });
+      const pooled = convLayers.map((conv) => convReluMaxPool(x, conv.kernel.read() as tf.Tensor3D, conv.bias.read() as tf.Tensor1D));
       const features = pooled.length === 1 ? pooled[0]! : tf.concat(pooled, -1);
-      const dropped = model.getLayer('dropout').apply(features, kwargs) as tf.Tensor;
-      return model.getLayer('dense').apply(dropped, kwargs) as tf.Tensor;
+      return dense.apply(dropout.apply(features, kwargs), kwargs) as tf.Tensor;
     });
   };
 }
